@@ -1,0 +1,49 @@
+/** Shared vocabulary of kmatrix: every stage speaks these types. */
+
+/** Kinds of diagnostics the classifier and the Kconfig stage emit. */
+export const DIAGNOSTIC_KINDS = [
+  'compile-error',
+  'compile-warning',
+  'link-undefined',
+  'modpost-undefined',
+  'modpost-missing-license',
+  'section-mismatch',
+  'modpost-other',
+  'make-error',
+  'kconfig-unmet',
+  'toolchain-missing',
+  'compiler-crash',
+  'killed',
+  'infra',
+] as const;
+
+/** One kind of diagnostic. */
+export type DiagnosticKind = (typeof DIAGNOSTIC_KINDS)[number];
+
+/** How bad a diagnostic is. */
+export type Severity = 'error' | 'warning';
+
+/** One finding in a build log or the Kconfig stage; fields are null where unknown. */
+export interface Diagnostic {
+  kind: DiagnosticKind;
+  severity: Severity;
+  /** Path relative to the kernel source tree (absolute worktree prefixes stripped). */
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  symbol: string | null;
+  module: string | null;
+  message: string;
+  /** Stable identity: survives line/column shifts, worktree location and quote style. */
+  fingerprint: string;
+}
+
+/** PASS: clean and every artifact exists; FAIL: the code is at fault; ERROR: infrastructure. */
+export type BuildStatus = 'PASS' | 'FAIL' | 'ERROR';
+
+/** Kinds that mean the infrastructure failed, not the code: they make a build ERROR. */
+export const INFRA_KINDS: ReadonlySet<DiagnosticKind> = new Set<DiagnosticKind>([
+  'toolchain-missing',
+  'killed',
+  'infra',
+]);
