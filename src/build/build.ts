@@ -1,0 +1,149 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { classifyFile } from '../classify/index.js';
+import { buildStatus } from '../classify/status.js';
+import { renderFragment } from '../kconfig/fragment.js';
+import { kconfigDiagnostics } from '../kconfig/verify.js';
+import type { Cell } from '../matrix/load.js';
+import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
+import type { CommitInfo } from '../store/db.js';
+import type { BuildStatus, Diagnostic } from '../types.js';
+import { applyFragment, isAllConfigTarget } from './config-file.js';
+import { srcArch } from './paths.js';
+
+/** Everything one build of one cell at one commit needs. */
+export interface BuildJob {
+  /** Source worktree, already at `commit`. */
+  srcDir: string;
+  /** Persistent O= dir of this (tree, cell). */
+  buildDir: string;
+  commit: CommitInfo;
+  cell: Cell;
+  runtime: Runtime;
+  toolchain: ToolchainIdentity;
+  /** make -j value. */
+  makeJobs: number;
+  /** Stop after the Kconfig stage. */
+  kconfigOnly: boolean;
+  /** Where the (compressed) log ends up. */
+  logPath: string;
+  signal?: AbortSignal;
+  /** Called when the build enters a stage (for progress). */
+  onStage?: (stage: 'kconfig' | 'build' | 'classify') => void;
+}
+
+/** The result of one build. */
+export interface BuildOutcome {
+  status: BuildStatus;
+  stage: 'kconfig' | 'build';
+  exitCode: number | null;
+  timedOut: boolean;
+  aborted: boolean;
+  seconds: number;
+  startedAt: string;
+  logPath: string;
+  diagnostics: Diagnostic[];
+}
+
+/** The make command line for a build dir: ARCH and CROSS_COMPILE always (a bare make in O= reconfigures for x86). */
+export function makeArgv(job: Pick<BuildJob, 'srcDir' | 'buildDir' | 'cell'>, extra: string[]): string[] {
+  return ['make', '-C', job.srcDir, `O=${job.buildDir}`, `ARCH=${job.cell.arch}`, `CROSS_COMPILE=${job.cell.crossCompile}`, ...extra];
+}
+
+/** Gzip a finished log next to itself and remove the plain file; returns the .gz path. */
+async function compressLog(plain: string, gz: string): Promise<string> {
+  await pipeline(createReadStream(plain), createGzip(), createWriteStream(gz));
+  rmSync(plain, { force: true });
+  return gz;
+}
+
+/** Configure (base + fragments → .config, verified) and build one cell; classify the log. */
+export async function buildCell(job: BuildJob): Promise<BuildOutcome> {
+  const startedAt = new Date().toISOString();
+  const t0 = process.hrtime.bigint();
+  const { cell, srcDir, buildDir } = job;
+  mkdirSync(buildDir, { recursive: true });
+  mkdirSync(dirname(job.logPath), { recursive: true });
+  const plainLog = job.logPath.replace(/\.gz$/, '');
+  writeFileSync(
+    plainLog,
+    `kmatrix: cell ${cell.name} at ${job.commit.sha} (${job.commit.subject})\n` +
+      `kmatrix: toolchain ${job.toolchain.compiler} [${job.toolchain.runtime}${job.toolchain.image ? ` ${job.toolchain.image}` : ''}]\n`,
+  );
+  const mounts = [
+    { path: srcDir, readOnly: true },
+    { path: buildDir, readOnly: false },
+  ];
+  const timeoutMs = cell.timeout * 1000;
+  const exec = (argv: string[]) => {
+    appendFileSync(plainLog, `$ ${argv.join(' ')}\n`);
+    return job.runtime.exec({ argv, cwd: buildDir, mounts, logFile: plainLog, timeoutMs, signal: job.signal });
+  };
+  const finish = async (
+    stage: 'kconfig' | 'build',
+    r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null },
+    extra: Diagnostic[],
+    missingArtifacts: string[],
+  ): Promise<BuildOutcome> => {
+    job.onStage?.('classify');
+    const logDiags = await classifyFile(plainLog, { roots: [srcDir, buildDir] });
+    const diagnostics = [...extra, ...logDiags];
+    const status = buildStatus({
+      diagnostics,
+      exitCode: r.exitCode,
+      missingArtifacts,
+      timedOut: r.timedOut || r.aborted || r.infraError !== null,
+    });
+    const logPath = await compressLog(plainLog, job.logPath);
+    return {
+      status,
+      stage,
+      exitCode: r.exitCode,
+      timedOut: r.timedOut,
+      aborted: r.aborted,
+      seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+      startedAt,
+      logPath,
+      diagnostics,
+    };
+  };
+
+  // --- Kconfig stage: write a candidate config, keep the old .config (and its mtime) when unchanged.
+  job.onStage?.('kconfig');
+  const candidate = '.config.kmatrix';
+  const candidatePath = join(buildDir, candidate);
+  const fragmentPath = join(buildDir, 'kmatrix.fragment');
+  writeFileSync(fragmentPath, renderFragment(cell.fragment));
+  rmSync(candidatePath, { force: true });
+  const kc = [`KCONFIG_CONFIG=${candidate}`];
+  let r;
+  if (isAllConfigTarget(cell.base)) {
+    r = await exec(makeArgv(job, [...kc, `KCONFIG_ALLCONFIG=${fragmentPath}`, cell.base]));
+  } else {
+    if (cell.base.startsWith('/')) {
+      writeFileSync(candidatePath, readFileSync(cell.base));
+      r = { exitCode: 0, timedOut: false, aborted: false, infraError: null };
+    } else {
+      r = await exec(makeArgv(job, [...kc, cell.base]));
+    }
+    if (r.exitCode === 0 && existsSync(candidatePath)) {
+      writeFileSync(candidatePath, applyFragment(readFileSync(candidatePath, 'utf8'), cell.fragment));
+      r = await exec(makeArgv(job, [...kc, 'olddefconfig']));
+    }
+  }
+  if (r.exitCode !== 0 || !existsSync(candidatePath)) return finish('kconfig', r, [], []);
+  const dotConfig = join(buildDir, '.config');
+  const fresh = readFileSync(candidatePath, 'utf8');
+  if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== fresh) renameSync(candidatePath, dotConfig);
+  else rmSync(candidatePath);
+  const unmet = kconfigDiagnostics(srcDir, srcArch(cell.arch), fresh, cell.fragment);
+  if (job.kconfigOnly) return finish('kconfig', r, unmet, []);
+
+  // --- Build stage.
+  job.onStage?.('build');
+  r = await exec(makeArgv(job, ['-k', `-j${job.makeJobs}`, ...cell.targets]));
+  const missing = cell.artifacts.filter((a) => !existsSync(join(buildDir, a)));
+  return finish('build', r, unmet, missing);
+}

@@ -1,0 +1,40 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** The cache root: `$KMATRIX_CACHE`, else `$XDG_CACHE_HOME/kmatrix`, else `~/.cache/kmatrix`. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['KMATRIX_CACHE']) return env['KMATRIX_CACHE'];
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'kmatrix');
+}
+
+/** Per-tree cache layout: one worktree at a fixed path (stable for incremental builds) and one O= dir per cell. */
+export interface TreeSlot {
+  root: string;
+  worktree: string;
+  buildDir(cell: string): string;
+  lockFile: string;
+}
+
+/** File-system-safe form of a cell name (`virt-v7/UP-on-SMP` → `virt-v7__UP-on-SMP`). */
+export function cellSlug(cell: string): string {
+  return cell.replace(/\//g, '__').replace(/[^A-Za-z0-9._+-]/g, '_');
+}
+
+/** The cache slot of one tree (by id) under `cache`. */
+export function treeSlot(cache: string, id: string): TreeSlot {
+  const root = join(cache, 'trees', id);
+  return {
+    root,
+    worktree: join(root, 'src'),
+    buildDir: (cell) => join(root, 'build', cellSlug(cell)),
+    lockFile: join(root, 'lock'),
+  };
+}
+
+/** Kernel SRCARCH for an ARCH value. */
+export function srcArch(arch: string): string {
+  if (arch === 'x86_64' || arch === 'i386') return 'x86';
+  if (arch === 'sparc64') return 'sparc';
+  if (arch === 'sh64') return 'sh';
+  return arch;
+}

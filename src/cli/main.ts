@@ -1,0 +1,187 @@
+import { Command, CommanderError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { classifyFile } from '../classify/index.js';
+import { buildStatus } from '../classify/status.js';
+import { cacheRoot } from '../build/paths.js';
+import { InputError } from '../matrix/errors.js';
+import { runMatrix } from '../pipeline.js';
+import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
+import { HostRuntime } from '../runtime/host.js';
+import { openStore } from '../store/db.js';
+import { TOOL_VERSION } from '../version.js';
+import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { demoCommits } from '../demo/commits.js';
+import { ensureReplayTree, ReplayError } from '../demo/replay.js';
+
+/** Exit codes every command uses. */
+export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
+
+interface RunFlags {
+  tree?: string;
+  matrix?: string;
+  db?: string;
+  json?: boolean;
+  cells?: string;
+  jobs?: number;
+  makeJobs?: number;
+  kconfigOnly?: boolean;
+  kconfig?: string;
+  kconfigAdd?: string[];
+  variants?: string;
+  runtime?: string;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Wire Ctrl-C / SIGTERM to an AbortController so running builds are stopped and what finished stays recorded. */
+function interruptible(): AbortController {
+  const ac = new AbortController();
+  const onSig = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write(`\nkmatrix: ${sig}: stopping builds (finished builds are recorded)\n`);
+    ac.abort();
+  };
+  process.once('SIGINT', onSig);
+  process.once('SIGTERM', onSig);
+  return ac;
+}
+
+/** Common run/demo flags. */
+function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option('--tree <dir>', 'kernel git tree (default: current directory)')
+    .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
+    .option('--db <file>', `result store (default: ${DEFAULT_DB})`)
+    .option('--json', 'machine-readable output on stdout (progress goes to stderr)')
+    .option('--cells <glob>', "only cells matching (e.g. 'virt-v7/*'; comma separates alternatives)")
+    .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs))', positiveInt('--jobs'))
+    .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
+    .option('--kconfig-only', 'stop after the Kconfig stage (seconds per cell)')
+    .option('--kconfig <name|file>', 'ad-hoc base config (a defconfig/all*config target or a config file)')
+    .option('--kconfig-add <CONFIG_X=y|file>', 'extra Kconfig line or fragment file (repeatable)', collect)
+    .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP')
+    .addOption(new Option('--runtime <name>', 'where builds run').choices(['host']));
+}
+
+/** Execute a matrix run from flags; returns the exit code. */
+async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
+  const { matrix, cells } = selectCells(f);
+  const tree = resolve(treeOverride ?? f.tree ?? process.cwd());
+  const dbPath = resolve(f.db ?? DEFAULT_DB);
+  const store = openStore(dbPath);
+  const ac = interruptible();
+  try {
+    const { builds } = await runMatrix({
+      tree,
+      matrix,
+      cells,
+      revisions: revs,
+      store,
+      cache: cacheRoot(),
+      resultsDir: dirname(dbPath),
+      runtime: new HostRuntime(),
+      jobs: f.jobs,
+      makeJobs: f.makeJobs,
+      kconfigOnly: f.kconfigOnly,
+      command: process.argv.slice(2).join(' '),
+      signal: ac.signal,
+    });
+    const statuses = builds.map((b) => b.status);
+    const code = ac.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
+    const output = f.json
+      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n'
+      : renderGrid(builds, { color: process.stdout.isTTY });
+    return { code, output };
+  } finally {
+    store.close();
+  }
+}
+
+/** The kmatrix command line. */
+export function program(): Command {
+  const p = new Command('kmatrix')
+    .description('Run a Kconfig build matrix of Linux kernel cross-compiles and remember every result')
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  addRunFlags(
+    p
+      .command('run')
+      .description('build revisions (default HEAD; A..B ranges accepted) × matrix cells; record and print results')
+      .argument('[revisions...]', 'commits or A..B ranges'),
+  ).action(async (revs: string[], f: RunFlags) => {
+    const { code, output } = await doRun(revs, f);
+    process.stdout.write(output);
+    process.exitCode = code;
+  });
+
+  p.command('classify')
+    .description('classify a saved build log (.log or .log.gz)')
+    .argument('<log>', 'build log')
+    .option('--json', 'print {"status", "diagnostics"}')
+    .option('--root <dir>', 'source/build root to strip from paths (repeatable)', collect)
+    .option('--exit-code <n>', "make's exit code, if known", (v) => Number(v))
+    .action(async (log: string, f: { json?: boolean; root?: string[]; exitCode?: number }) => {
+      const diagnostics = await classifyFile(resolve(log), { roots: f.root ?? [] }).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') throw new InputError(log, null, null, 'no such log file');
+        throw e;
+      });
+      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? null, missingArtifacts: [] });
+      if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
+      else {
+        process.stdout.write(`${status}\n`);
+        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${diagnosticSummary(d)}\n`);
+      }
+      process.exitCode = exitCodeFor([status]);
+    });
+
+  addRunFlags(
+    p
+      .command('demo')
+      .description('prepare the replay tree (Debian linux-source-6.1 + the seed series) and run the matrix on its interesting commits')
+      .option('--path', 'prepare the tree if needed and print only its path'),
+  ).action(async (f: RunFlags & { path?: boolean }) => {
+    const log = (s: string) => process.stderr.write(`${s}\n`);
+    const tree = await ensureReplayTree(cacheRoot(), log);
+    if (f.path) {
+      process.stdout.write(`${tree}\n`);
+      return;
+    }
+    const commits = await demoCommits(tree);
+    log(`kmatrix: building ${commits.length} commits of the replay tree: ${commits.map((c) => c.label).join(', ')}`);
+    const { code, output } = await doRun(commits.map((c) => c.sha), f, tree);
+    process.stdout.write(output);
+    // FAIL cells are the story the demo tells; only infrastructure trouble fails the demo.
+    process.exitCode = code === EXIT.INFRA ? EXIT.INFRA : EXIT.OK;
+  });
+  return p;
+}
+
+/** Run the CLI and map errors to exit codes. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.USAGE;
+      return;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`kmatrix: ${e.message}\n`);
+      process.exitCode = EXIT.USAGE;
+      return;
+    }
+    if (e instanceof ReplayError) {
+      process.stderr.write(`kmatrix: ${e.message}\n`);
+      process.exitCode = EXIT.INFRA;
+      return;
+    }
+    process.stderr.write(`kmatrix: ${(e as Error).message}\n`);
+    if (process.env['KMATRIX_DEBUG']) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = EXIT.INFRA;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
+import { InputError } from '../matrix/errors.js';
+import { cellMatcher } from '../matrix/glob.js';
+import { hashOf, loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
+import { PACKAGE_ROOT } from '../version.js';
+
+/** The project's default matrix file. */
+export const DEFAULT_MATRIX = join(PACKAGE_ROOT, 'matrix', 'zsmalloc-arm.yaml');
+/** The default result store. */
+export const DEFAULT_DB = join(PACKAGE_ROOT, 'results', 'kmatrix.db');
+
+/** Options shared by every command that selects cells. */
+export interface CellOptions {
+  matrix?: string;
+  cells?: string;
+  kconfig?: string;
+  kconfigAdd?: string[];
+  variants?: string;
+}
+
+/** Parse one --kconfig-add value: a `CONFIG_X=y` / `# CONFIG_X is not set` line or a fragment file. */
+export function kconfigAddLines(value: string): FragmentLine[] {
+  const trimmed = value.trim();
+  const looksLikeLine = /^(#\s*)?CONFIG_/.test(trimmed);
+  if (!looksLikeLine) {
+    if (!existsSync(value)) throw new InputError('--kconfig-add', null, null, `'${value}' is neither a CONFIG_X=value line nor an existing fragment file`);
+    try {
+      return parseFragment(readFileSync(value, 'utf8'), value);
+    } catch (e) {
+      if (e instanceof FragmentError) throw new InputError(resolve(value), e.line, e.column, e.reason);
+      throw e;
+    }
+  }
+  try {
+    return parseFragment(trimmed, '--kconfig-add');
+  } catch (e) {
+    if (e instanceof FragmentError) throw new InputError('--kconfig-add', null, null, `malformed Kconfig line '${value}': ${e.reason}`);
+    throw e;
+  }
+}
+
+/** The matrix and the cells selected by --matrix/--cells/--kconfig/--kconfig-add/--variants. */
+export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
+  let matrix = loadMatrix(o.matrix ?? DEFAULT_MATRIX);
+  if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, o.kconfigAdd ?? []);
+  else if (o.kconfigAdd?.length) {
+    // Extra lines on every cell of the matrix.
+    const extra = o.kconfigAdd.map(kconfigAddLines);
+    const cells = matrix.cells.map((c) => {
+      const fragment = mergeFragments([c.fragment, ...extra]);
+      return { ...c, fragment, hash: hashOf([c.hash, fragment.map((l) => [l.symbol, l.value])]) };
+    });
+    matrix = { ...matrix, cells, hash: hashOf(cells.map((c) => [c.name, c.hash])) };
+  }
+  let cells = matrix.cells;
+  if (o.variants !== undefined) {
+    const wanted = o.variants.split(',').map((v) => v.trim()).filter(Boolean);
+    const known = Object.keys(matrix.file.variants);
+    for (const v of wanted) {
+      if (!known.includes(v)) throw new InputError('--variants', null, null, `unknown variant '${v}' (known: ${known.join(', ')})`);
+    }
+    cells = cells.filter((c) => wanted.includes(c.variant));
+  }
+  if (o.cells !== undefined) {
+    const match = cellMatcher(o.cells);
+    const all = cells;
+    cells = cells.filter((c) => match(c.name));
+    if (cells.length === 0) {
+      throw new InputError('--cells', null, null, `'${o.cells}' matches no cell (cells: ${all.map((c) => c.name).join(', ')})`);
+    }
+  }
+  if (cells.length === 0) throw new InputError('--variants', null, null, 'no cell left to build');
+  return { matrix, cells };
+}
+
+/** Build an ad-hoc matrix (TuxMake-style flags): one config from --kconfig, the template's variants and settings. */
+export function adhocMatrix(template: Matrix, kconfig: string, adds: string[]): Matrix {
+  const isFile = kconfig.includes('/') || existsSync(kconfig);
+  const base = isFile ? resolve(kconfig) : kconfig;
+  if (isFile && !existsSync(base)) throw new InputError('--kconfig', null, null, `config file not found: ${kconfig}`);
+  if (!isFile && !/^[A-Za-z0-9_.+-]+$/.test(kconfig)) throw new InputError('--kconfig', null, null, `'${kconfig}' is not a Kconfig target name`);
+  const name = basename(kconfig).replace(/\.config$/, '').replace(/[^A-Za-z0-9._+-]/g, '_');
+  const extra = mergeFragments(adds.map(kconfigAddLines));
+  const cells: Cell[] = Object.entries(template.file.variants).map(([vname, v]) => {
+    const vlines = v.config.flatMap((l) => parseFragment(l, 'variant'));
+    const fragment = mergeFragments([extra, vlines]);
+    const def = {
+      arch: template.file.arch,
+      crossCompile: template.file.cross_compile,
+      base: isFile ? readFileSync(base, 'utf8') : base,
+      fragment: fragment.map((l) => [l.symbol, l.value]),
+      targets: template.file.targets,
+      artifacts: template.file.artifacts,
+    };
+    return {
+      name: `${name}/${vname}`,
+      config: name,
+      variant: vname,
+      arch: template.file.arch,
+      crossCompile: template.file.cross_compile,
+      base,
+      fragment,
+      targets: template.file.targets,
+      artifacts: template.file.artifacts,
+      timeout: template.file.timeout,
+      runtime: template.file.runtime,
+      image: template.file.image ?? null,
+      runtimeFlags: template.file.runtime_flags,
+      hash: hashOf(def),
+    };
+  });
+  return { name: `${template.name}+adhoc`, path: null, hash: hashOf(cells.map((c) => [c.name, c.hash])), file: template.file, cells };
+}
+
+/** Parse a positive integer flag or throw a usage error naming it. */
+export function positiveInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InputError(flag, null, null, `expects a positive integer, got '${v}'`);
+    return n;
+  };
+}

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { git } from '../build/git.js';
+import { PACKAGE_ROOT } from '../version.js';
+
+/** Debian's kernel source tarball the replay tree is made from. */
+export const SOURCE_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
+/** The Debian package that provides it. */
+export const SOURCE_PACKAGE = 'linux-source-6.1';
+/** Our patch series, applied one commit each on top of the baseline. */
+export const SERIES_DIR = join(PACKAGE_ROOT, 'src', 'demo', 'series');
+
+/** Fixed identity and dates so every machine gets the same commit SHAs. */
+const REPLAY_ENV = {
+  GIT_AUTHOR_NAME: 'kmatrix replay',
+  GIT_AUTHOR_EMAIL: 'replay@kmatrix.invalid',
+  GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z',
+  GIT_COMMITTER_NAME: 'kmatrix replay',
+  GIT_COMMITTER_EMAIL: 'replay@kmatrix.invalid',
+  GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z',
+};
+
+/** Subject of the baseline commit. */
+export const BASELINE_SUBJECT = 'Linux 6.1.192 (Debian linux-source-6.1)';
+
+/** Raised when the replay tree cannot be prepared for reasons outside kmatrix (exit 3). */
+export class ReplayError extends Error {}
+
+/** Patch files of the series, in order. */
+export function seriesFiles(dir = SERIES_DIR): string[] {
+  const list = join(dir, 'series');
+  const names = existsSync(list)
+    ? readFileSync(list, 'utf8').split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('#'))
+    : readdirSync(dir).filter((f) => f.endsWith('.patch')).sort();
+  return names.map((n) => join(dir, n));
+}
+
+/** Identity of what the replay tree is made of: the tarball and the series. */
+export function replayStamp(tarball = SOURCE_TARBALL, dir = SERIES_DIR): string {
+  const h = createHash('sha256');
+  const st = statSync(tarball);
+  h.update(`${st.size}\n`);
+  for (const f of seriesFiles(dir)) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Remove the block Debian appends to .gitignore (it ignores everything at the top level). */
+export function stripDebianGitignore(text: string): string {
+  return text.replace(/#\n# Debian packaging: ignore everything at the top level, since it isn't\n# included in our repository\n#\n\/\*\n!\/debian\/\n?$/, '');
+}
+
+/** Make sure the kernel source tarball is present: install it as root, or say exactly what to install. */
+async function ensureTarball(log: (s: string) => void): Promise<void> {
+  if (existsSync(SOURCE_TARBALL)) return;
+  if (process.getuid?.() !== 0) {
+    throw new ReplayError(`${SOURCE_TARBALL} is missing: install it with \`sudo apt-get install ${SOURCE_PACKAGE}\``);
+  }
+  log(`kmatrix: ${SOURCE_TARBALL} is missing; installing ${SOURCE_PACKAGE} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await execa('apt-get', ['update', '-qq'], { env, reject: false, stdio: 'inherit' });
+  const r = await execa('apt-get', ['install', '-y', '-qq', SOURCE_PACKAGE], { env, reject: false, stdout: 'ignore', stderr: 'inherit' });
+  if (r.exitCode !== 0 || !existsSync(SOURCE_TARBALL)) {
+    throw new ReplayError(`could not install ${SOURCE_PACKAGE} (apt-get exit ${r.exitCode}); install it by hand: apt-get install ${SOURCE_PACKAGE}`);
+  }
+}
+
+/** Path of the replay tree under the cache. */
+export function replayPath(cache: string): string {
+  return join(cache, 'replay', 'linux-6.1-replay');
+}
+
+/** Prepare (once; cached by stamp) the replay git tree: Debian's 6.1 source + our series; returns its path. */
+export async function ensureReplayTree(cache: string, log: (s: string) => void = () => {}): Promise<string> {
+  const path = replayPath(cache);
+  const stampFile = join(path, '.git', 'kmatrix-replay-stamp');
+  await ensureTarball(log);
+  const stamp = replayStamp();
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) return path;
+
+  const t0 = Date.now();
+  const work = join(cache, 'replay', `tmp-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  log(`kmatrix: unpacking ${SOURCE_TARBALL} (about 15 s)`);
+  await execa('tar', ['-xf', SOURCE_TARBALL, '-C', work]);
+  const src = join(work, readdirSync(work)[0] ?? 'linux-source-6.1');
+  const gi = join(src, '.gitignore');
+  writeFileSync(gi, stripDebianGitignore(readFileSync(gi, 'utf8')));
+  log('kmatrix: committing the baseline (about 30 s)');
+  const env = { ...REPLAY_ENV };
+  await git(src, ['init', '-q', '-b', 'master'], env);
+  await git(src, ['config', 'core.autocrlf', 'false'], env);
+  await git(src, ['add', '-A'], env);
+  await git(src, ['commit', '-q', '-m', BASELINE_SUBJECT], env);
+  const patches = seriesFiles();
+  log(`kmatrix: applying ${patches.length} patches`);
+  const amEnv = { GIT_COMMITTER_NAME: REPLAY_ENV.GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL: REPLAY_ENV.GIT_COMMITTER_EMAIL };
+  try {
+    await git(src, ['am', '--committer-date-is-author-date', '-q', ...patches], amEnv);
+  } catch (e) {
+    throw new ReplayError(`the replay series does not apply: ${(e as Error).message}`);
+  }
+  await git(src, ['gc', '--auto', '--quiet'], env).catch(() => {});
+  writeFileSync(join(src, '.git', 'kmatrix-replay-stamp'), `${stamp}\n`);
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(join(path, '..'), { recursive: true });
+  renameSync(src, path);
+  rmSync(work, { recursive: true, force: true });
+  log(`kmatrix: replay tree ready at ${path} (${Math.round((Date.now() - t0) / 1000)} s)`);
+  return path;
+}

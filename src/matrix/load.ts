@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
+import { InputError } from './errors.js';
+import { MatrixSchema, type MatrixFile } from './schema.js';
+
+/** One buildable cell of the matrix: `<config>/<variant>` with everything needed to build it. */
+export interface Cell {
+  name: string;
+  config: string;
+  variant: string;
+  arch: string;
+  crossCompile: string;
+  /** A Kconfig target (`multi_v7_defconfig`, `allnoconfig`) or an absolute path to a config file. */
+  base: string;
+  /** Merged requested symbols: config fragments, then inline lines, then the variant's. */
+  fragment: FragmentLine[];
+  targets: string[];
+  artifacts: string[];
+  timeout: number;
+  runtime: 'host' | 'podman' | 'docker';
+  image: string | null;
+  runtimeFlags: string[];
+  /** Hash of everything that defines the build of this cell (not its name). */
+  hash: string;
+}
+
+/** A loaded, validated matrix expanded to cells. */
+export interface Matrix {
+  name: string;
+  /** Source file, or null for an ad-hoc matrix built from flags. */
+  path: string | null;
+  /** Hash of the expanded cells: changes when any cell's definition changes. */
+  hash: string;
+  file: MatrixFile;
+  cells: Cell[];
+}
+
+/** Where a zod issue path points in the YAML document, as 1-based line/column. */
+function locate(doc: Document, lc: LineCounter, path: PropertyKey[], key?: string): { line: number; column: number } {
+  let node: unknown = doc.getIn(path.map(String).map((p) => (/^\d+$/.test(p) ? Number(p) : p)), true);
+  // Walk up until something with a range exists (a missing key points at its parent map).
+  let p = path.slice();
+  while ((node === undefined || node === null) && p.length > 0) {
+    p = p.slice(0, -1);
+    node = p.length === 0 ? doc.contents : doc.getIn(p.map((x) => (/^\d+$/.test(String(x)) ? Number(x) : String(x))), true);
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === key);
+    if (pair && isScalar(pair.key) && pair.key.range) node = pair.key;
+  }
+  const range = (node as Node | null)?.range ?? [0, 0, 0];
+  const pos = lc.linePos(range[0]);
+  return { line: pos.line, column: pos.col };
+}
+
+/** Turn the first zod issue into a located InputError. */
+function issueError(file: string, doc: Document, lc: LineCounter, issue: z.core.$ZodIssue): InputError {
+  const path = issue.path as PropertyKey[];
+  const where = path.length ? path.map(String).join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const pos = locate(doc, lc, path, key);
+    return new InputError(file, pos.line, pos.column, `unknown key '${key}' in ${where}`);
+  }
+  const pos = locate(doc, lc, path);
+  return new InputError(file, pos.line, pos.column, `${where}: ${issue.message}`);
+}
+
+/** Parse Kconfig lines given inline in YAML, located at the sequence item. */
+function inlineLines(
+  file: string,
+  doc: Document,
+  lc: LineCounter,
+  path: (string | number)[],
+  lines: string[],
+): FragmentLine[] {
+  return lines.flatMap((text, i) => {
+    try {
+      return parseFragment(text, `${file}`).map((l) => ({ ...l, line: locate(doc, lc, [...path, i]).line }));
+    } catch (err) {
+      if (err instanceof FragmentError) {
+        const pos = locate(doc, lc, [...path, i]);
+        return fail(new InputError(file, pos.line, pos.column, `malformed Kconfig line ${JSON.stringify(text)}: ${err.reason}`));
+      }
+      throw err;
+    }
+  });
+}
+
+function fail(err: Error): never {
+  throw err;
+}
+
+/** Read a fragment file relative to the matrix, errors located in the fragment file itself. */
+function fileLines(matrixFile: string, doc: Document, lc: LineCounter, path: (string | number)[], rel: string): FragmentLine[] {
+  const abs = isAbsolute(rel) ? rel : resolve(dirname(matrixFile), rel);
+  if (!existsSync(abs)) {
+    const pos = locate(doc, lc, path);
+    throw new InputError(matrixFile, pos.line, pos.column, `fragment file not found: ${rel} (looked at ${abs})`);
+  }
+  try {
+    return parseFragment(readFileSync(abs, 'utf8'), abs);
+  } catch (err) {
+    if (err instanceof FragmentError) throw new InputError(abs, err.line, err.column, err.reason);
+    throw err;
+  }
+}
+
+/** Stable short hash of a JSON-able value. */
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+/** Expand a validated matrix file into cells (throws InputError for semantic problems). */
+export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: LineCounter): Cell[] {
+  const named = new Map<string, FragmentLine[]>();
+  for (const [name, frag] of Object.entries(m.fragments)) {
+    named.set(
+      name,
+      frag.file !== undefined
+        ? fileLines(file, doc, lc, ['fragments', name, 'file'], frag.file)
+        : inlineLines(file, doc, lc, ['fragments', name, 'lines'], frag.lines ?? []),
+    );
+  }
+  const resolveNamed = (path: (string | number)[], names: string[]): FragmentLine[][] =>
+    names.map((n, i) => {
+      const lines = named.get(n);
+      if (lines) return lines;
+      if (/\.config$|\//.test(n)) return fileLines(file, doc, lc, [...path, i], n);
+      const pos = locate(doc, lc, [...path, i]);
+      throw new InputError(file, pos.line, pos.column, `unknown fragment '${n}' (known: ${[...named.keys()].join(', ') || 'none'})`);
+    });
+
+  const cells: Cell[] = [];
+  const seen = new Set<string>();
+  for (const [cname, cfg] of Object.entries(m.configs)) {
+    const wanted = cfg.variants ?? Object.keys(m.variants);
+    const listPath = cfg.variants ? ['configs', cname, 'variants'] : ['configs', cname];
+    for (const [i, v] of cfg.exclude.entries()) {
+      if (!(v in m.variants)) {
+        const pos = locate(doc, lc, ['configs', cname, 'exclude', i]);
+        throw new InputError(file, pos.line, pos.column, `exclude names unknown variant '${v}' (known: ${Object.keys(m.variants).join(', ')})`);
+      }
+    }
+    const base = /[/]/.test(cfg.base) || /\.config$/.test(cfg.base) ? resolve(dirname(file), cfg.base) : cfg.base;
+    if (base !== cfg.base && !existsSync(base)) {
+      const pos = locate(doc, lc, ['configs', cname, 'base']);
+      throw new InputError(file, pos.line, pos.column, `base config file not found: ${cfg.base}`);
+    }
+    const configLines = mergeFragments([
+      ...resolveNamed(['configs', cname, 'fragments'], cfg.fragments),
+      inlineLines(file, doc, lc, ['configs', cname, 'config'], cfg.config),
+    ]);
+    for (const [i, vname] of wanted.entries()) {
+      const variant = m.variants[vname];
+      const pos = () => locate(doc, lc, cfg.variants ? [...listPath, i] : listPath);
+      if (!variant) {
+        const p = pos();
+        throw new InputError(file, p.line, p.column, `config '${cname}' names unknown variant '${vname}' (known: ${Object.keys(m.variants).join(', ')})`);
+      }
+      if (cfg.exclude.includes(vname)) continue;
+      const name = `${cname}/${vname}`;
+      if (seen.has(name)) {
+        const p = pos();
+        throw new InputError(file, p.line, p.column, `duplicate cell '${name}'`);
+      }
+      seen.add(name);
+      const fragment = mergeFragments([
+        configLines,
+        ...resolveNamed(['variants', vname, 'fragments'], variant.fragments),
+        inlineLines(file, doc, lc, ['variants', vname, 'config'], variant.config),
+      ]);
+      const def = {
+        arch: m.arch,
+        crossCompile: m.cross_compile,
+        base: base === cfg.base ? base : readFileSync(base, 'utf8'),
+        fragment: fragment.map((l) => [l.symbol, l.value]),
+        targets: cfg.targets ?? m.targets,
+        artifacts: cfg.artifacts ?? m.artifacts,
+      };
+      cells.push({
+        name,
+        config: cname,
+        variant: vname,
+        arch: m.arch,
+        crossCompile: m.cross_compile,
+        base,
+        fragment,
+        targets: def.targets,
+        artifacts: def.artifacts,
+        timeout: m.timeout,
+        runtime: m.runtime,
+        image: m.image ?? null,
+        runtimeFlags: m.runtime_flags,
+        hash: hashOf(def),
+      });
+    }
+  }
+  if (cells.length === 0) throw new InputError(file, null, null, 'the matrix expands to no cells');
+  return cells;
+}
+
+/** Load, validate and expand a matrix file; every problem is an InputError with file:line:column. */
+export function loadMatrix(path: string): Matrix {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new InputError(path, null, null, 'matrix file not found');
+  const text = readFileSync(file, 'utf8');
+  return parseMatrix(text, file);
+}
+
+/** Validate and expand matrix YAML text that came from `file` (used for relative paths and messages). */
+export function parseMatrix(text: string, file: string): Matrix {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const yamlErr = doc.errors[0];
+  if (yamlErr) {
+    const pos = lc.linePos(yamlErr.pos[0]);
+    const msg = yamlErr.code === 'DUPLICATE_KEY' ? `duplicate key (a duplicate config or variant gives a duplicate cell): ${yamlErr.message.split('\n')[0]}` : yamlErr.message.split('\n')[0];
+    throw new InputError(file, pos.line, pos.col, msg ?? 'YAML error');
+  }
+  const parsed = MatrixSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (!issue) throw new InputError(file, 1, 1, 'invalid matrix');
+    throw issueError(file, doc, lc, issue);
+  }
+  const cells = expandMatrix(file, parsed.data, doc, lc);
+  return { name: parsed.data.name, path: file, hash: hashOf(cells.map((c) => [c.name, c.hash])), file: parsed.data, cells };
+}

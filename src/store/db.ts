@@ -1,0 +1,204 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { BuildStatus, Diagnostic } from '../types.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** An open result store. */
+export type Store = Database.Database;
+
+/** Open (creating and migrating as needed) the SQLite result store at `path`. */
+export function openStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 10000');
+  migrate(db);
+  return db;
+}
+
+/** Apply the migrations this database has not seen yet, each in its own transaction. */
+export function migrate(db: Store): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`result store schema version ${current} is newer than this kmatrix (${MIGRATIONS.length}); upgrade kmatrix`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}
+
+/** What a run is. */
+export interface RunInfo {
+  command: string;
+  toolVersion: string;
+  matrixName: string;
+  matrixHash: string;
+  tree: string;
+}
+
+/** Record the start of a run; returns its id. */
+export function startRun(db: Store, run: RunInfo, now = new Date()): number {
+  const r = db
+    .prepare(
+      `INSERT INTO runs (started_at, tool_version, command, matrix_name, matrix_hash, tree) VALUES (?, ?, ?, ?, ?, ?)`,
+    )
+    .run(now.toISOString(), run.toolVersion, run.command, run.matrixName, run.matrixHash, run.tree);
+  return Number(r.lastInsertRowid);
+}
+
+/** Mark a run finished. */
+export function finishRun(db: Store, runId: number, now = new Date()): void {
+  db.prepare(`UPDATE runs SET finished_at = ? WHERE id = ?`).run(now.toISOString(), runId);
+}
+
+/** A commit as recorded. */
+export interface CommitInfo {
+  sha: string;
+  treeSha: string;
+  subject: string;
+  author: string;
+  authorDate: string;
+}
+
+/** Insert or refresh a commit. */
+export function upsertCommit(db: Store, c: CommitInfo): void {
+  db.prepare(
+    `INSERT INTO commits (sha, tree_sha, subject, author, author_date) VALUES (@sha, @treeSha, @subject, @author, @authorDate)
+     ON CONFLICT(sha) DO UPDATE SET subject = excluded.subject`,
+  ).run(c);
+}
+
+/** Id of the cell (name, config hash), creating it. */
+export function cellId(db: Store, name: string, configHash: string, definition: unknown): number {
+  db.prepare(`INSERT OR IGNORE INTO cells (name, config_hash, definition) VALUES (?, ?, ?)`).run(
+    name,
+    configHash,
+    JSON.stringify(definition),
+  );
+  const row = db.prepare(`SELECT id FROM cells WHERE name = ? AND config_hash = ?`).get(name, configHash) as { id: number };
+  return row.id;
+}
+
+/** One finished build to record. */
+export interface BuildRecord {
+  runId: number;
+  commitSha: string;
+  cellId: number;
+  status: BuildStatus;
+  stage: 'kconfig' | 'build';
+  exitCode: number | null;
+  timedOut: boolean;
+  seconds: number;
+  startedAt: string;
+  logPath: string | null;
+  runtime: string;
+  image: string | null;
+  toolchain: string;
+  diagnostics: Diagnostic[];
+}
+
+/** Record a build and its diagnostics atomically; returns the build id. */
+export function recordBuild(db: Store, b: BuildRecord): number {
+  return db.transaction(() => {
+    const r = db
+      .prepare(
+        `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        b.runId,
+        b.commitSha,
+        b.cellId,
+        b.status,
+        b.stage,
+        b.exitCode,
+        b.timedOut ? 1 : 0,
+        b.seconds,
+        b.startedAt,
+        b.logPath,
+        b.runtime,
+        b.image,
+        b.toolchain,
+      );
+    const id = Number(r.lastInsertRowid);
+    const ins = db.prepare(
+      `INSERT INTO diagnostics (build_id, kind, severity, file, line, "column", symbol, module, message, fingerprint)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const d of b.diagnostics) {
+      ins.run(id, d.kind, d.severity, d.file, d.line, d.column, d.symbol, d.module, d.message, d.fingerprint);
+    }
+    return id;
+  })();
+}
+
+/** A stored build with its cell name. */
+export interface StoredBuild {
+  id: number;
+  runId: number;
+  commitSha: string;
+  cell: string;
+  configHash: string;
+  status: BuildStatus;
+  stage: 'kconfig' | 'build';
+  exitCode: number | null;
+  timedOut: boolean;
+  seconds: number;
+  startedAt: string;
+  logPath: string | null;
+  runtime: string;
+  image: string | null;
+  toolchain: string;
+}
+
+const BUILD_COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
+  b.status, b.stage, b.exit_code AS exitCode, b.timed_out AS timedOut, b.seconds, b.started_at AS startedAt,
+  b.log_path AS logPath, b.runtime, b.image, b.toolchain`;
+
+function toBuild(row: Record<string, unknown>): StoredBuild {
+  return { ...(row as unknown as StoredBuild), timedOut: row['timedOut'] === 1 };
+}
+
+/** The latest build of a cell (by name) at a commit, optionally restricted to a config hash and stage. */
+export function latestBuild(
+  db: Store,
+  commitSha: string,
+  cell: string,
+  opts: { configHash?: string; stage?: 'kconfig' | 'build' } = {},
+): StoredBuild | null {
+  const row = db
+    .prepare(
+      `SELECT ${BUILD_COLUMNS} FROM builds b JOIN cells c ON c.id = b.cell_id
+       WHERE b.commit_sha = ? AND c.name = ? AND (? IS NULL OR c.config_hash = ?) AND (? IS NULL OR b.stage = ?)
+       ORDER BY b.id DESC LIMIT 1`,
+    )
+    .get(commitSha, cell, opts.configHash ?? null, opts.configHash ?? null, opts.stage ?? null, opts.stage ?? null) as
+    | Record<string, unknown>
+    | undefined;
+  return row ? toBuild(row) : null;
+}
+
+/** Builds recorded by one run, in order. */
+export function runBuilds(db: Store, runId: number): StoredBuild[] {
+  return (
+    db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds b JOIN cells c ON c.id = b.cell_id WHERE b.run_id = ? ORDER BY b.id`).all(runId) as Record<
+      string,
+      unknown
+    >[]
+  ).map(toBuild);
+}
+
+/** The diagnostics of one build, in recorded order. */
+export function buildDiagnostics(db: Store, buildId: number): Diagnostic[] {
+  return db
+    .prepare(
+      `SELECT kind, severity, file, line, "column" AS "column", symbol, module, message, fingerprint FROM diagnostics WHERE build_id = ? ORDER BY id`,
+    )
+    .all(buildId) as Diagnostic[];
+}

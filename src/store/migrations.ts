@@ -1,0 +1,64 @@
+/** Schema migrations, applied in order; PRAGMA user_version records how many have run. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the core pipeline
+  `
+  CREATE TABLE runs (
+    id           INTEGER PRIMARY KEY,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT,
+    tool_version TEXT NOT NULL,
+    command      TEXT NOT NULL,
+    matrix_name  TEXT NOT NULL,
+    matrix_hash  TEXT NOT NULL,
+    tree         TEXT NOT NULL
+  );
+  CREATE TABLE commits (
+    sha         TEXT PRIMARY KEY,
+    tree_sha    TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    author_date TEXT NOT NULL
+  );
+  CREATE TABLE cells (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    definition  TEXT NOT NULL,
+    UNIQUE (name, config_hash)
+  );
+  CREATE TABLE builds (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    commit_sha   TEXT NOT NULL REFERENCES commits(sha),
+    cell_id      INTEGER NOT NULL REFERENCES cells(id),
+    status       TEXT NOT NULL CHECK (status IN ('PASS','FAIL','ERROR')),
+    stage        TEXT NOT NULL CHECK (stage IN ('kconfig','build')),
+    exit_code    INTEGER,
+    timed_out    INTEGER NOT NULL DEFAULT 0,
+    seconds      REAL NOT NULL,
+    started_at   TEXT NOT NULL,
+    log_path     TEXT,
+    runtime      TEXT NOT NULL,
+    image        TEXT,
+    toolchain    TEXT NOT NULL
+  );
+  CREATE INDEX builds_cell_commit ON builds (cell_id, commit_sha, id);
+  CREATE INDEX builds_commit ON builds (commit_sha);
+  CREATE INDEX builds_run ON builds (run_id);
+  CREATE TABLE diagnostics (
+    id          INTEGER PRIMARY KEY,
+    build_id    INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    severity    TEXT NOT NULL CHECK (severity IN ('error','warning')),
+    file        TEXT,
+    line        INTEGER,
+    "column"    INTEGER,
+    symbol      TEXT,
+    module      TEXT,
+    message     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL
+  );
+  CREATE INDEX diagnostics_build ON diagnostics (build_id);
+  CREATE INDEX diagnostics_fingerprint ON diagnostics (fingerprint);
+  `,
+];
