@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { classifyFile } from '../classify/index.js';
+import { fingerprint } from '../classify/fingerprint.js';
 import { buildStatus } from '../classify/status.js';
 import { renderFragment } from '../kconfig/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
@@ -12,6 +13,8 @@ import type { CommitInfo } from '../store/db.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { applyFragment, isAllConfigTarget } from './config-file.js';
 import { srcArch } from './paths.js';
+
+const INFRA_BASE = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
 
 /** Everything one build of one cell at one commit needs. */
 export interface BuildJob {
@@ -89,7 +92,10 @@ export async function buildCell(job: BuildJob): Promise<BuildOutcome> {
   ): Promise<BuildOutcome> => {
     job.onStage?.('classify');
     const logDiags = await classifyFile(plainLog, { roots: [srcDir, buildDir] });
-    const diagnostics = [...extra, ...logDiags];
+    const infra: Diagnostic[] = r.infraError
+      ? [{ ...INFRA_BASE, message: r.infraError, fingerprint: fingerprint({ ...INFRA_BASE, message: r.infraError }) }]
+      : [];
+    const diagnostics = [...extra, ...infra, ...logDiags];
     const status = buildStatus({
       diagnostics,
       exitCode: r.exitCode,

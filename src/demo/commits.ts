@@ -8,7 +8,7 @@ export interface DemoCommit {
 
 /** Subjects (stable; `git log --grep` finds them) of the commits that tell the story. */
 export const INTERESTING: readonly { label: string; grep: string }[] = [
-  { label: 'zram-break', grep: '^zram: ' },
+  { label: 'zram-break', grep: '^zram: rename same_pages stat to same_filled_pages$' },
   { label: 'zram-fix', grep: '^zram: fix build error' },
   { label: 'pgtable-mapping', grep: '^zsmalloc: add page table mapping method$' },
   { label: '2013-fix', grep: '^zsmalloc: use flush_tlb_kernel_range$' },

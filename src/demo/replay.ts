@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { git } from '../build/git.js';
+import { acquireLock } from '../build/lock.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** Debian's kernel source tarball the replay tree is made from. */
@@ -77,7 +78,21 @@ export async function ensureReplayTree(cache: string, log: (s: string) => void =
   const stampFile = join(path, '.git', 'kmatrix-replay-stamp');
   await ensureTarball(log);
   const stamp = replayStamp();
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) return path;
+  const ready = () => existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp;
+  if (ready()) return path;
+  const release = await acquireLock(join(cache, 'replay', 'lock'), {
+    onWait: (pid) => log(`kmatrix: waiting for process ${pid}, which is preparing the replay tree`),
+  });
+  try {
+    if (!ready()) await createReplayTree(cache, path, stamp, log);
+  } finally {
+    release();
+  }
+  return path;
+}
+
+/** Unpack, commit the baseline, apply the series, then move the finished repository into place. */
+async function createReplayTree(cache: string, path: string, stamp: string, log: (s: string) => void): Promise<void> {
 
   const t0 = Date.now();
   const work = join(cache, 'replay', `tmp-${process.pid}`);
@@ -109,5 +124,4 @@ export async function ensureReplayTree(cache: string, log: (s: string) => void =
   renameSync(src, path);
   rmSync(work, { recursive: true, force: true });
   log(`kmatrix: replay tree ready at ${path} (${Math.round((Date.now() - t0) / 1000)} s)`);
-  return path;
 }

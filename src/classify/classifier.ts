@@ -1,0 +1,143 @@
+/** The line-by-line classification engine: feeds every line to the kind units, dedupes, defers make errors. */
+import type { Diagnostic } from '../types.js';
+import { KIND_UNITS } from './kinds/index.js';
+import { isMakeCascade } from './kinds/make-error.js';
+import { normaliseRoots, relativePath } from './paths.js';
+import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
+
+/** Options of every classify entry point. */
+export interface ClassifyOptions {
+  /** Known absolute roots to strip from paths: the source tree / worktree and the O= build dir. */
+  roots?: readonly string[];
+}
+
+const RECENT_LINES = 12;
+const MAX_LINE = 4096;
+const MAX_DEFERRED = 256;
+const MAX_LEARNT_ROOTS = 16;
+const ENTERING = /^g?make(?:\[\d+\])?: Entering directory [`'‘](?<dir>\/[^'’]+)['’]$/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+interface Found {
+  d: Diagnostic;
+  seq: number;
+}
+interface Open {
+  unit: KindUnit;
+  draft: Draft;
+  follow: Follow;
+  left: number;
+  seq: number;
+}
+
+/** Incremental classifier: push lines as they arrive, then finish() for the diagnostics. */
+export class LogClassifier {
+  private roots: string[];
+  private readonly learnt = new Set<string>();
+  private readonly recent: string[] = [];
+  private readonly states: unknown[];
+  private readonly seen = new Set<string>();
+  private readonly found: Found[] = [];
+  private readonly deferred: Found[] = [];
+  private readonly deferredSeen = new Set<string>();
+  private open: Open[] = [];
+  private seq = 0;
+  private finished = false;
+  private readonly ctx: LineContext;
+
+  /** A classifier for one log. */
+  constructor(opts: ClassifyOptions = {}) {
+    this.roots = normaliseRoots(opts.roots ?? []);
+    this.states = KIND_UNITS.map((u) => u.init());
+    const self = this;
+    this.ctx = {
+      get roots() {
+        return self.roots;
+      },
+      recent: this.recent,
+      rel: (p: string) => relativePath(p, self.roots),
+    };
+  }
+
+  /** Feed one line (without its newline). */
+  push(raw: string): void {
+    if (this.finished) throw new Error('LogClassifier: push() after finish()');
+    let line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.includes('\x1b')) line = line.replace(ANSI, '');
+    const seq = this.seq++;
+
+    if (line.includes('Entering directory')) this.learnRoot(line);
+
+    if (this.open.length > 0) {
+      const still: Open[] = [];
+      for (const o of this.open) {
+        if (o.follow.next(line, o.draft, this.ctx) || --o.left <= 0) this.accept(o.unit, o.draft, o.seq);
+        else still.push(o);
+      }
+      this.open = still;
+    }
+
+    // No diagnostic starts with whitespace (kbuild's "  CC  x.o", gcc's source excerpts, notes' context).
+    const c0 = line.charCodeAt(0);
+    if (line.length > 0 && c0 !== 0x20 && c0 !== 0x09) this.matchUnits(line, seq);
+
+    this.recent.push(line);
+    if (this.recent.length > RECENT_LINES) this.recent.shift();
+  }
+
+  private matchUnits(line: string, seq: number): void {
+    for (let i = 0; i < KIND_UNITS.length; i++) KIND_UNITS[i]!.observe?.(line, this.states[i], this.ctx);
+    for (let i = 0; i < KIND_UNITS.length; i++) {
+      const unit = KIND_UNITS[i]!;
+      const hit = unit.match(line, this.states[i], this.ctx);
+      if (!hit) continue;
+      if (hit.draft) {
+        if (hit.follow) this.open.push({ unit, draft: hit.draft, follow: hit.follow, left: hit.follow.maxLines, seq });
+        else this.accept(unit, hit.draft, seq);
+      }
+      break;
+    }
+  }
+
+  /** End of log: the deduplicated diagnostics in log order. */
+  finish(): Diagnostic[] {
+    if (this.finished) throw new Error('LogClassifier: finish() called twice');
+    for (const o of this.open) this.accept(o.unit, o.draft, o.seq);
+    this.open = [];
+    const current = this.found.map((f) => f.d);
+    for (let i = 0; i < KIND_UNITS.length; i++) {
+      const unit = KIND_UNITS[i]!;
+      for (const extra of unit.finish?.(this.states[i], current) ?? []) this.accept(unit, extra, this.seq);
+    }
+    this.finished = true;
+    // make's own lines only when nothing more specific explains the failure.
+    if (!this.found.some((f) => f.d.severity === 'error')) {
+      const primary = this.deferred.filter((f) => !isMakeCascade(f.d.message));
+      this.found.push(...(primary.length > 0 ? primary : this.deferred));
+    }
+    return this.found.sort((a, b) => a.seq - b.seq).map((f) => f.d);
+  }
+
+  private accept(unit: KindUnit, d: Draft, seq: number): void {
+    const fp = (unit.fingerprint ?? defaultFingerprint)(d, this.roots);
+    const diag: Diagnostic = { ...d, fingerprint: fp };
+    if (d.kind === 'make-error') {
+      if (this.deferredSeen.has(fp) || this.deferred.length >= MAX_DEFERRED) return;
+      this.deferredSeen.add(fp);
+      this.deferred.push({ d: diag, seq });
+      return;
+    }
+    if (this.seen.has(fp)) return;
+    this.seen.add(fp);
+    this.found.push({ d: diag, seq });
+  }
+
+  private learnRoot(line: string): void {
+    const dir = ENTERING.exec(line)?.groups?.dir;
+    if (dir === undefined || this.learnt.has(dir) || this.learnt.size >= MAX_LEARNT_ROOTS) return;
+    this.learnt.add(dir);
+    this.roots = normaliseRoots([...this.roots, dir]);
+  }
+}

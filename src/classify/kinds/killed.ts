@@ -1,0 +1,40 @@
+/**
+ * killed: the build (or one of its tools) died from a signal or memory exhaustion, or kmatrix's
+ * build stage timed out (`kmatrix: build timed out after N s`).
+ */
+import { defineUnit, draft } from '../unit.js';
+import { parseMakeFailure } from './make.js';
+
+const SIGNALS = 'Killed|Terminated|Interrupt|Hangup|Segmentation fault|Aborted|Bus error';
+/** Exit codes 128+signal: INT, ABRT, KILL, BUS, SEGV, TERM. */
+const SIGNAL_CODES = new Set([130, 134, 135, 137, 139, 143]);
+
+const TIMEOUT = /^kmatrix: build timed out after \d+(?:\.\d+)? ?s\b/;
+const BARE = new RegExp(`^(?:${SIGNALS})(?: \\(core dumped\\))?$`);
+const SHELL = new RegExp(`^\\S*sh: (?:line )?\\d+: (?:\\d+ )?(?<sig>${SIGNALS})\\b(?: +\\(core dumped\\))?\\s*(?<cmd>\\S*)`);
+const GCC_SIGNAL = /^(?<tool>\S+): fatal error: (?<sig>Killed|Terminated|Interrupt|Hangup) signal terminated program (?<prog>\S+)$/;
+const OOM = /^(?:\S+: )?(?:out of memory allocating \d+ bytes|virtual memory exhausted)|^cc1\S*: out of memory/;
+
+/** Unit recognising signals, OOM and timeouts (an infrastructure failure: the build is ERROR). */
+export const killed = defineUnit({
+  kind: 'killed',
+  init: () => null,
+  match(line, _st, ctx) {
+    if (TIMEOUT.test(line)) return { draft: draft('killed', 'error', line.trim()) };
+    const f = parseMakeFailure(line);
+    if (f) {
+      const sig = new RegExp(`^(?:${SIGNALS})\\b`).test(f.what) || (f.code !== null && SIGNAL_CODES.has(f.code));
+      return sig ? { draft: draft('killed', 'error', f.message, { file: ctx.rel(f.target) }) } : null;
+    }
+    if (BARE.test(line)) return { draft: draft('killed', 'error', line.trim()) };
+    const g = GCC_SIGNAL.exec(line);
+    if (g?.groups) return { draft: draft('killed', 'error', line.slice(g.groups.tool!.length + 2).trim()) };
+    const s = SHELL.exec(line);
+    if (s?.groups) {
+      const cmd = s.groups.cmd ? s.groups.cmd.replace(/^.*\//, '') : null;
+      return { draft: draft('killed', 'error', `${s.groups.sig}${cmd ? ` ${cmd}` : ''}`, { symbol: cmd }) };
+    }
+    if (OOM.test(line)) return { draft: draft('killed', 'error', line.trim()) };
+    return null;
+  },
+});

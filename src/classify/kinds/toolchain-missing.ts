@@ -1,0 +1,34 @@
+/** toolchain-missing: the cross compiler (or binutils) is not installed or not runnable. */
+import { defineUnit, draft } from '../unit.js';
+
+const TOOL = String.raw`(?:\S*/)?(?:[\w.+-]*-)?(?:gcc|g\+\+|cc|c\+\+|ld|as|ar|nm|objcopy|objdump|strip|readelf|clang|ld\.bfd|ld\.lld)(?:-\d+(?:\.\d+)*)?`;
+/** `/bin/sh: 1: arm-x-gcc: not found`, `make: arm-x-gcc: Command not found`, `...: No such file or directory`. */
+const NOT_FOUND = new RegExp(
+  `^(?:\\S*sh: (?:line )?\\d+: )?(?:g?make(?:\\[\\d+\\])?: )?(?<tool>${TOOL}): (?<why>[Cc]ommand not found|not found|No such file or directory)$`,
+);
+/** Kconfig (scripts/Kconfig.include): `C compiler 'arm-x-gcc' not found`, `linker '...' not found`. */
+const KCONFIG = /^(?:\S+:\d+: )?(?<what>C compiler|linker|assembler) '(?<tool>[^']+)' not found$/;
+const UNSUPPORTED = /(?:Sorry, this (?:C compiler|assembler|linker) is not supported\.|\*\*\* C compiler is too old\.|: unknown (?:C compiler|assembler|linker)$)/;
+const EXEC = /^(?<drv>\S+): fatal error: cannot execute [‘'](?<tool>[^’']+)[’']: execvp: No such file or directory$/;
+
+const base = (p: string): string => p.replace(/^.*\//, '');
+
+/** Unit recognising a missing or unusable toolchain; symbol = the tool's name (infrastructure: ERROR). */
+export const toolchainMissing = defineUnit({
+  kind: 'toolchain-missing',
+  init: () => null,
+  match(line) {
+    if (!/not found|No such file|not supported|too old|unknown/.test(line)) return null;
+    const k = KCONFIG.exec(line);
+    if (k?.groups) return { draft: draft('toolchain-missing', 'error', line.replace(/^\S+:\d+: /, ''), { symbol: base(k.groups.tool!) }) };
+    const n = NOT_FOUND.exec(line);
+    if (n?.groups) {
+      const tool = base(n.groups.tool!);
+      return { draft: draft('toolchain-missing', 'error', `${tool}: ${n.groups.why!}`, { symbol: tool }) };
+    }
+    const e = EXEC.exec(line);
+    if (e?.groups) return { draft: draft('toolchain-missing', 'error', line.slice(e.groups.drv!.length + 2), { symbol: e.groups.tool! }) };
+    if (UNSUPPORTED.test(line)) return { draft: draft('toolchain-missing', 'error', line.replace(/^\S+:\d+: /, '').trim()) };
+    return null;
+  },
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  buildDiagnostics,
+  cellId,
+  finishRun,
+  latestBuild,
+  openStore,
+  recordBuild,
+  runBuilds,
+  startRun,
+  upsertCommit,
+} from '../../src/store/db.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import type { Diagnostic } from '../../src/types.js';
+
+const diag: Diagnostic = {
+  kind: 'modpost-undefined',
+  severity: 'error',
+  file: null,
+  line: null,
+  column: null,
+  symbol: 'v7wbi_flush_kern_tlb_range',
+  module: 'mm/zsmalloc.ko',
+  message: 'modpost: "v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
+  fingerprint: '0123456789abcdef',
+};
+
+function fresh() {
+  const path = join(mkdtempSync(join(tmpdir(), 'kmatrix-store-')), 'r', 'kmatrix.db');
+  return { path, db: openStore(path) };
+}
+
+describe('result store', () => {
+  it('creates a WAL database at the latest schema version', () => {
+    const { db } = fresh();
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    const idx = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).all() as { name: string }[];
+    expect(idx.map((i) => i.name)).toEqual(expect.arrayContaining(['builds_cell_commit', 'diagnostics_fingerprint']));
+  });
+
+  it('round-trips a run, commit, cell, build and its diagnostics', () => {
+    const { path, db } = fresh();
+    const runId = startRun(db, { command: 'run', toolVersion: '0.1.0', matrixName: 'm', matrixHash: 'h', tree: '/t' });
+    upsertCommit(db, { sha: 'a'.repeat(40), treeSha: 'b'.repeat(40), subject: 's', author: 'A <a@x>', authorDate: '2024-01-01' });
+    const cid = cellId(db, 'virt-v7/UP', 'cfg1', { base: 'allnoconfig' });
+    expect(cellId(db, 'virt-v7/UP', 'cfg1', {})).toBe(cid);
+    expect(cellId(db, 'virt-v7/UP', 'cfg2', {})).not.toBe(cid);
+    const id = recordBuild(db, {
+      runId,
+      commitSha: 'a'.repeat(40),
+      cellId: cid,
+      status: 'FAIL',
+      stage: 'build',
+      exitCode: 2,
+      timedOut: false,
+      seconds: 4.2,
+      startedAt: '2024-01-01T00:00:00Z',
+      logPath: '/l.log.gz',
+      runtime: 'host',
+      image: null,
+      toolchain: 'arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0',
+      diagnostics: [diag],
+    });
+    finishRun(db, runId);
+    db.close();
+    // Reopen: nothing lost, migrations are not re-applied.
+    const again = openStore(path);
+    const b = latestBuild(again, 'a'.repeat(40), 'virt-v7/UP')!;
+    expect(b).toMatchObject({ id, status: 'FAIL', cell: 'virt-v7/UP', configHash: 'cfg1', seconds: 4.2, timedOut: false, exitCode: 2 });
+    expect(latestBuild(again, 'a'.repeat(40), 'virt-v7/UP', { configHash: 'cfg2' })).toBeNull();
+    expect(buildDiagnostics(again, id)).toEqual([diag]);
+    expect(runBuilds(again, runId).map((x) => x.id)).toEqual([id]);
+  });
+
+  it('refuses a database from a newer kmatrix instead of corrupting it', () => {
+    const { path, db } = fresh();
+    db.close();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+    expect(() => openStore(path)).toThrow(/newer than this kmatrix/);
+  });
+
+  it('rejects an invalid status (schema CHECK)', () => {
+    const { db } = fresh();
+    const runId = startRun(db, { command: 'run', toolVersion: '0', matrixName: 'm', matrixHash: 'h', tree: '/t' });
+    upsertCommit(db, { sha: 'c', treeSha: 't', subject: 's', author: 'a', authorDate: 'd' });
+    const cid = cellId(db, 'x/UP', 'h', {});
+    expect(() =>
+      recordBuild(db, {
+        runId,
+        commitSha: 'c',
+        cellId: cid,
+        status: 'MAYBE' as never,
+        stage: 'build',
+        exitCode: 0,
+        timedOut: false,
+        seconds: 1,
+        startedAt: 'now',
+        logPath: null,
+        runtime: 'host',
+        image: null,
+        toolchain: 'gcc',
+        diagnostics: [diag],
+      }),
+    ).toThrow(/CHECK/);
+    // The transaction rolled back: no half-written diagnostics.
+    expect((db.prepare('SELECT count(*) AS n FROM diagnostics').get() as { n: number }).n).toBe(0);
+  });
+});
