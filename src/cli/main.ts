@@ -128,7 +128,8 @@ export function program(): Command {
         if (e.code === 'ENOENT') throw new InputError(log, null, null, 'no such log file');
         throw e;
       });
-      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? null, missingArtifacts: [] });
+      // Without --exit-code the status comes from the log alone.
+      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? 0, missingArtifacts: [] });
       if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
       else {
         process.stdout.write(`${status}\n`);

@@ -2,8 +2,9 @@
  * killed: the build (or one of its tools) died from a signal or memory exhaustion, or kmatrix's
  * build stage timed out (`kmatrix: build timed out after N s`).
  */
-import { defineUnit, draft } from '../unit.js';
-import { parseMakeFailure } from './make.js';
+import { createHash } from 'node:crypto';
+import { defineUnit, draft, type Draft } from '../unit.js';
+import { followMakeTarget, parseMakeFailure } from './make.js';
 
 const SIGNALS = 'Killed|Terminated|Interrupt|Hangup|Segmentation fault|Aborted|Bus error';
 /** Exit codes 128+signal: INT, ABRT, KILL, BUS, SEGV, TERM. */
@@ -28,7 +29,9 @@ export const killed = defineUnit({
     }
     if (BARE.test(line)) return { draft: draft('killed', 'error', line.trim()) };
     const g = GCC_SIGNAL.exec(line);
-    if (g?.groups) return { draft: draft('killed', 'error', line.slice(g.groups.tool!.length + 2).trim()) };
+    if (g?.groups) {
+      return { draft: draft('killed', 'error', line.slice(g.groups.tool!.length + 2).trim()), follow: followMakeTarget };
+    }
     const s = SHELL.exec(line);
     if (s?.groups) {
       const cmd = s.groups.cmd ? s.groups.cmd.replace(/^.*\//, '') : null;
@@ -37,4 +40,19 @@ export const killed = defineUnit({
     if (OOM.test(line)) return { draft: draft('killed', 'error', line.trim()) };
     return null;
   },
+  fingerprint: (d) => createHash('sha1').update(`killed\0${cause(d)}`).digest('hex').slice(0, 16),
 });
+
+/**
+ * One signal reaches every recursive make (`*** [...] Terminated` at each level, then `Terminated`):
+ * a killed build is identified by its cause alone, so the cascade collapses into one diagnostic.
+ */
+function cause(d: Draft): string {
+  const m = d.message;
+  if (TIMEOUT.test(m)) return 'timeout';
+  if (/out of memory|memory exhausted/.test(m)) return 'oom';
+  const sig = new RegExp(`(${SIGNALS})`).exec(m)?.[1];
+  if (sig) return sig;
+  const code = /Error (\d+)$/.exec(m)?.[1];
+  return code ? `exit ${code}` : m;
+}

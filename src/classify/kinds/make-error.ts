@@ -6,7 +6,8 @@ import { defineUnit, draft } from '../unit.js';
 import { parseMakeFailure } from './make.js';
 
 const STOP = /^g?make(?:\[\d+\])?: (?<msg>\*\*\* (?<what>.+?)\.\s+Stop\.)\s*$/;
-const NO_RULE = /No rule to make target [`'‘](?<t>[^'’]+)['’]/;
+/** With -k make omits the `Stop.`. */
+const NO_RULE = /^g?make(?:\[\d+\])?: (?<msg>\*\*\* No rule to make target [`'‘](?<t>[^'’]+)['’](?:, needed by [`'‘][^'’]+['’])?\.)/;
 
 /** Unit recognising make's own failure lines (deferred by the classifier, see module doc). */
 export const makeError = defineUnit({
@@ -19,10 +20,11 @@ export const makeError = defineUnit({
       return { draft: draft('make-error', 'error', f.message, { file: ctx.rel(f.target) }) };
     }
     if (!line.includes('***')) return null;
+    const n = NO_RULE.exec(line);
+    if (n?.groups) return { draft: draft('make-error', 'error', n.groups.msg!, { file: ctx.rel(n.groups.t!) }) };
     const s = STOP.exec(line);
     if (!s?.groups) return null;
-    const t = NO_RULE.exec(s.groups.msg!)?.groups?.t;
-    return { draft: draft('make-error', 'error', s.groups.msg!, { file: t === undefined ? null : ctx.rel(t) }) };
+    return { draft: draft('make-error', 'error', s.groups.msg!) };
   },
 });
 

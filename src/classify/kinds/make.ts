@@ -25,3 +25,14 @@ export function parseMakeFailure(line: string): MakeFailure | null {
   const code = /^Error (\d+)/.exec(what)?.[1];
   return { message: m.groups.msg!, target, what, code: code === undefined ? null : Number(code) };
 }
+
+/** A Follow that takes the file of a target-less diagnostic from make's next failing target. */
+export const followMakeTarget = {
+  maxLines: 40,
+  next(line: string, d: { file: string | null }, ctx: { rel(p: string): string }): boolean {
+    const f = parseMakeFailure(line);
+    if (!f) return false;
+    d.file = ctx.rel(f.target);
+    return true;
+  },
+};

@@ -2,9 +2,9 @@
 import { defineUnit, draft } from '../unit.js';
 
 const TOOL = String.raw`(?:\S*/)?(?:[\w.+-]*-)?(?:gcc|g\+\+|cc|c\+\+|ld|as|ar|nm|objcopy|objdump|strip|readelf|clang|ld\.bfd|ld\.lld)(?:-\d+(?:\.\d+)*)?`;
-/** `/bin/sh: 1: arm-x-gcc: not found`, `make: arm-x-gcc: Command not found`, `...: No such file or directory`. */
+/** `/bin/sh: 1: arm-x-gcc: not found` (or `scripts/mkcompile_h: 19: ...`), `make: arm-x-gcc: Command not found`, `...: No such file or directory`. */
 const NOT_FOUND = new RegExp(
-  `^(?:\\S*sh: (?:line )?\\d+: )?(?:g?make(?:\\[\\d+\\])?: )?(?<tool>${TOOL}): (?<why>[Cc]ommand not found|not found|No such file or directory)$`,
+  `^(?:\\S+: (?:line )?\\d+: )?(?:g?make(?:\\[\\d+\\])?: )?(?<tool>${TOOL}): (?<why>[Cc]ommand not found|not found|No such file or directory)$`,
 );
 /** Kconfig (scripts/Kconfig.include): `C compiler 'arm-x-gcc' not found`, `linker '...' not found`. */
 const KCONFIG = /^(?:\S+:\d+: )?(?<what>C compiler|linker|assembler) '(?<tool>[^']+)' not found$/;
