@@ -29,7 +29,7 @@ export interface RunOptions {
   cache: string;
   resultsDir: string;
   runtime: Runtime;
-  /** Parallel builds (default: min(cells, cpus)). */
+  /** Parallel builds (default: min(cells, cpus / 2)). */
   jobs?: number;
   /** make -j per build (default: cpus / jobs, rounded up). */
   makeJobs?: number;
@@ -40,9 +40,12 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Split the machine: how many builds at once, and make -j for each. */
+/**
+ * Split the machine: how many builds at once, and make -j for each. By default each make gets
+ * at least two jobs (a lone -j1 build leaves cores idle once its siblings finish).
+ */
 export function splitJobs(cells: number, cpus: number, jobs?: number, makeJobs?: number): { jobs: number; makeJobs: number } {
-  const j = Math.max(1, jobs ?? Math.min(cells, cpus));
+  const j = Math.max(1, jobs ?? Math.min(cells, Math.floor(cpus / 2)));
   return { jobs: j, makeJobs: Math.max(1, makeJobs ?? Math.ceil(cpus / j)) };
 }
 
@@ -99,7 +102,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                     const toolchain = identities.get(cell.crossCompile)!;
                     const r = await buildCell({
                       srcDir: slot.worktree,
-                      buildDir: slot.buildDir(cell.name),
+                      buildDir: slot.buildDir(cell.name, toolchain.runtime),
                       commit,
                       cell,
                       runtime: o.runtime,

@@ -11,7 +11,8 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 export interface TreeSlot {
   root: string;
   worktree: string;
-  buildDir(cell: string): string;
+  /** O= dir of a cell under one runtime (host and container builds never share a build dir). */
+  buildDir(cell: string, runtime: string): string;
   lockFile: string;
 }
 
@@ -26,7 +27,7 @@ export function treeSlot(cache: string, id: string): TreeSlot {
   return {
     root,
     worktree: join(root, 'src'),
-    buildDir: (cell) => join(root, 'build', cellSlug(cell)),
+    buildDir: (cell, runtime) => join(root, 'build', runtime, cellSlug(cell)),
     lockFile: join(root, 'lock'),
   };
 }

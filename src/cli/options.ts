@@ -107,6 +107,7 @@ export function adhocMatrix(template: Matrix, kconfig: string, adds: string[]): 
       timeout: template.file.timeout,
       runtime: template.file.runtime,
       image: template.file.image ?? null,
+      ociRuntime: template.file.oci_runtime ?? null,
       runtimeFlags: template.file.runtime_flags,
       hash: hashOf(def),
     };

@@ -21,8 +21,11 @@ export interface Cell {
   targets: string[];
   artifacts: string[];
   timeout: number;
-  runtime: 'host' | 'podman' | 'docker';
+  /** Where it builds; `container` = podman, or docker when only docker is installed. */
+  runtime: 'host' | 'podman' | 'docker' | 'container';
   image: string | null;
+  /** OCI runtime for the container engine (podman --runtime / docker run --runtime), e.g. runc. */
+  ociRuntime: string | null;
   runtimeFlags: string[];
   /** Hash of everything that defines the build of this cell (not its name). */
   hash: string;
@@ -195,6 +198,7 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
         timeout: m.timeout,
         runtime: m.runtime,
         image: m.image ?? null,
+        ociRuntime: m.oci_runtime ?? null,
         runtimeFlags: m.runtime_flags,
         hash: hashOf(def),
       });
