@@ -4,16 +4,7 @@ import { fingerprint } from './fingerprint.js';
 import { relativePath } from './paths.js';
 
 /** A diagnostic before it is fingerprinted. */
-export interface Draft {
-  kind: DiagnosticKind;
-  severity: Severity;
-  file: string | null;
-  line: number | null;
-  column: number | null;
-  symbol: string | null;
-  module: string | null;
-  message: string;
-}
+export type Draft = Omit<Diagnostic, 'fingerprint'>;
 
 /** What a unit sees besides the line itself. */
 export interface LineContext {

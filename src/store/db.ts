@@ -85,11 +85,9 @@ export function cellId(db: Store, name: string, configHash: string, definition: 
   return row.id;
 }
 
-/** One finished build to record. */
-export interface BuildRecord {
-  runId: number;
+/** Fields every build row has, as written and as read back. */
+interface BuildFields {
   commitSha: string;
-  cellId: number;
   status: BuildStatus;
   stage: 'kconfig' | 'build';
   exitCode: number | null;
@@ -100,6 +98,12 @@ export interface BuildRecord {
   runtime: string;
   image: string | null;
   toolchain: string;
+}
+
+/** One finished build to record. */
+export interface BuildRecord extends BuildFields {
+  runId: number;
+  cellId: number;
   diagnostics: Diagnostic[];
 }
 
@@ -139,22 +143,11 @@ export function recordBuild(db: Store, b: BuildRecord): number {
 }
 
 /** A stored build with its cell name. */
-export interface StoredBuild {
+export interface StoredBuild extends BuildFields {
   id: number;
   runId: number;
-  commitSha: string;
   cell: string;
   configHash: string;
-  status: BuildStatus;
-  stage: 'kconfig' | 'build';
-  exitCode: number | null;
-  timedOut: boolean;
-  seconds: number;
-  startedAt: string;
-  logPath: string | null;
-  runtime: string;
-  image: string | null;
-  toolchain: string;
 }
 
 const BUILD_COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
