@@ -7,8 +7,19 @@ import { checkoutWorktree, commitInfo, commonGitDir, resolveRevisions, treeId } 
 import { acquireLock } from './build/lock.js';
 import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
-import type { Runtime } from './runtime/runtime.js';
-import { cellId, finishRun, recordBuild, startRun, upsertCommit, type CommitInfo, type Store } from './store/db.js';
+import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
+import {
+  buildDiagnostics,
+  cachedBuild,
+  cellId,
+  finishRun,
+  recordBuild,
+  startRun,
+  upsertCommit,
+  type CommitInfo,
+  type Store,
+  type StoredBuild,
+} from './store/db.js';
 import { TOOL_VERSION } from './version.js';
 
 /** One finished build as `run` reports it. */
@@ -17,6 +28,8 @@ export interface RunBuild extends BuildOutcome {
   cell: Cell;
   buildId: number;
   toolchain: string;
+  /** Reused from the store (same tree, cell definition and toolchain) instead of built. */
+  cached: boolean;
 }
 
 /** Options of one matrix run. */
@@ -34,6 +47,8 @@ export interface RunOptions {
   /** make -j per build (default: cpus / jobs, rounded up). */
   makeJobs?: number;
   kconfigOnly?: boolean;
+  /** Build even when the store already has this (tree, cell, toolchain) result. */
+  rebuild?: boolean;
   command: string;
   /** 'auto': listr2 default renderer on a TTY, plain lines otherwise or when CI=true; 'silent' for tests. */
   progress?: 'auto' | 'plain' | 'silent';
@@ -78,26 +93,91 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
   const out = new ProcessOutput(process.stderr, process.stderr);
   try {
-    const identities = new Map<string, Awaited<ReturnType<Runtime['identity']>>>();
+    const identities = new Map<string, ToolchainIdentity>();
     for (const cell of o.cells) {
       if (!identities.has(cell.crossCompile)) identities.set(cell.crossCompile, await o.runtime.identity(cell.crossCompile));
     }
+    const stage = o.kconfigOnly ? 'kconfig' : 'build';
+    /** Record one build (fresh or a cached result seen at another commit of the same tree). */
+    const record = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity, r: BuildOutcome): number => {
+      upsertCommit(o.store, commit);
+      return recordBuild(o.store, {
+        runId,
+        commitSha: commit.sha,
+        cellId: cellId(o.store, cell.name, cell.hash, cell),
+        status: r.status,
+        stage: r.stage,
+        exitCode: r.exitCode,
+        timedOut: r.timedOut,
+        seconds: r.seconds,
+        startedAt: r.startedAt,
+        logPath: r.logPath,
+        runtime: tc.runtime,
+        image: tc.image,
+        toolchain: tc.compiler,
+        diagnostics: r.diagnostics,
+      });
+    };
+    /** The stored result for this (tree, cell, toolchain), reused unless --rebuild. */
+    const fromCache = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity): RunBuild | null => {
+      if (o.rebuild) return null;
+      const hit: StoredBuild | null = cachedBuild(o.store, {
+        treeSha: commit.treeSha,
+        cell: cell.name,
+        configHash: cell.hash,
+        stage,
+        runtime: tc.runtime,
+        image: tc.image,
+        toolchain: tc.compiler,
+      });
+      if (!hit) return null;
+      const r: BuildOutcome = {
+        status: hit.status,
+        stage: hit.stage,
+        exitCode: hit.exitCode,
+        timedOut: hit.timedOut,
+        aborted: false,
+        seconds: hit.seconds,
+        startedAt: hit.startedAt,
+        logPath: hit.logPath ?? '',
+        diagnostics: buildDiagnostics(o.store, hit.id),
+      };
+      const buildId = hit.commitSha === commit.sha ? hit.id : record(commit, cell, tc, r);
+      return { ...r, commit, cell, buildId, toolchain: tc.compiler, cached: true };
+    };
+    const summary = (r: RunBuild) => {
+      const first = r.diagnostics.find((d) => d.severity === 'error');
+      return `${r.cell.name}: ${r.status} ${r.cached ? '(cached)' : secs(r.seconds)}${first ? ` — ${first.message}` : ''}`;
+    };
     const tasks = new Listr(
       commits.map((commit) => ({
         title: `${commit.sha.slice(0, 12)} ${commit.subject}`,
-        task: async (_: unknown, task: { newListr: (...a: never[]) => unknown; title: string }) => {
+        task: async (_: unknown, task: { title: string }) => {
+          const todo: Cell[] = [];
+          const done: RunBuild[] = [];
+          for (const cell of o.cells) {
+            const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
+            if (hit) done.push(hit);
+            else todo.push(cell);
+          }
+          builds.push(...done);
+          if (todo.length === 0) {
+            task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached)`;
+            return;
+          }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (checkout)`;
           await checkoutWorktree(o.tree, slot.worktree, commit.sha);
-          task.title = `${commit.sha.slice(0, 12)} ${commit.subject}`;
+          task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
           return new Listr(
-            o.cells.map((cell) => ({
+            todo.map((cell) => ({
               title: `${cell.name}: queued`,
               task: async (_c: unknown, sub: { title: string }) =>
                 limit(async () => {
                   if (o.signal?.aborted) throw new Error('interrupted');
                   const t0 = Date.now();
-                  let stage = 'start';
-                  const tick = setInterval(() => (sub.title = `${cell.name}: ${stage} ${secs((Date.now() - t0) / 1000)}`), 1000);
+                  let current = 'start';
+                  const show = () => (sub.title = `${cell.name}: ${current} ${secs((Date.now() - t0) / 1000)}`);
+                  const tick = setInterval(show, 1000);
                   try {
                     const toolchain = identities.get(cell.crossCompile)!;
                     const r = await buildCell({
@@ -111,31 +191,15 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                       kconfigOnly: o.kconfigOnly ?? false,
                       logPath: join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`),
                       signal: o.signal,
-                      onStage: (s) => {
-                        stage = s;
-                        sub.title = `${cell.name}: ${stage} ${secs((Date.now() - t0) / 1000)}`;
+                      onStage: (st) => {
+                        current = st;
+                        show();
                       },
                     });
-                    upsertCommit(o.store, commit);
-                    const buildId = recordBuild(o.store, {
-                      runId,
-                      commitSha: commit.sha,
-                      cellId: cellId(o.store, cell.name, cell.hash, cell),
-                      status: r.status,
-                      stage: r.stage,
-                      exitCode: r.exitCode,
-                      timedOut: r.timedOut,
-                      seconds: r.seconds,
-                      startedAt: r.startedAt,
-                      logPath: r.logPath,
-                      runtime: toolchain.runtime,
-                      image: toolchain.image,
-                      toolchain: toolchain.compiler,
-                      diagnostics: r.diagnostics,
-                    });
-                    builds.push({ ...r, commit, cell, buildId, toolchain: toolchain.compiler });
-                    const first = r.diagnostics.find((d) => d.severity === 'error');
-                    sub.title = `${cell.name}: ${r.status} ${secs(r.seconds)}${first ? ` — ${first.message}` : ''}`;
+                    const buildId = record(commit, cell, toolchain, r);
+                    const b: RunBuild = { ...r, commit, cell, buildId, toolchain: toolchain.compiler, cached: false };
+                    builds.push(b);
+                    sub.title = summary(b);
                   } finally {
                     clearInterval(tick);
                   }

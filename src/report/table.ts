@@ -83,7 +83,9 @@ export function exitCodeFor(statuses: BuildStatus[]): 0 | 1 | 3 {
 }
 
 /** The JSON shape `run --json` prints for one build. */
-export function buildJson(b: GridBuild & { stage?: string; logPath?: string; toolchain?: string; exitCode?: number | null }): Record<string, unknown> {
+export function buildJson(
+  b: GridBuild & { stage?: string; logPath?: string; toolchain?: string; exitCode?: number | null; cached?: boolean },
+): Record<string, unknown> {
   return {
     commit: b.commit.sha,
     subject: b.commit.subject,
@@ -94,6 +96,7 @@ export function buildJson(b: GridBuild & { stage?: string; logPath?: string; too
     exitCode: b.exitCode ?? null,
     toolchain: b.toolchain ?? null,
     log: b.logPath ?? null,
+    cached: b.cached ?? false,
     diagnostics: b.diagnostics,
   };
 }

@@ -195,3 +195,27 @@ export function buildDiagnostics(db: Store, buildId: number): Diagnostic[] {
     )
     .all(buildId) as Diagnostic[];
 }
+
+/** What makes two builds the same build: the source tree, the cell definition and the toolchain. */
+export interface BuildKey {
+  treeSha: string;
+  cell: string;
+  configHash: string;
+  stage: 'kconfig' | 'build';
+  runtime: string;
+  image: string | null;
+  toolchain: string;
+}
+
+/** The latest non-ERROR build with this key (any commit with the same tree), for the result cache. */
+export function cachedBuild(db: Store, k: BuildKey): StoredBuild | null {
+  const row = db
+    .prepare(
+      `SELECT ${BUILD_COLUMNS} FROM builds b JOIN cells c ON c.id = b.cell_id JOIN commits m ON m.sha = b.commit_sha
+       WHERE m.tree_sha = ? AND c.name = ? AND c.config_hash = ? AND b.stage = ? AND b.runtime = ?
+         AND b.image IS ? AND b.toolchain = ? AND b.status != 'ERROR'
+       ORDER BY b.id DESC LIMIT 1`,
+    )
+    .get(k.treeSha, k.cell, k.configHash, k.stage, k.runtime, k.image, k.toolchain) as Record<string, unknown> | undefined;
+  return row ? toBuild(row) : null;
+}

@@ -117,6 +117,26 @@ describe('replay tree: 3 cells × the interesting commits (real builds)', () => 
     store.close();
   });
 
+  it('re-running the same range reuses every stored result (same tree, cell, toolchain); --rebuild builds again', async () => {
+    const matrix = loadMatrix(join(ROOT, 'matrix/zsmalloc-arm.yaml'));
+    const store = openStore(dbPath);
+    const shas = [...new Set(builds.map((b) => b.commit.sha))];
+    const common = { tree, matrix, store, cache: cacheRoot(), resultsDir: join(dbPath, '..'), runtime: new HostRuntime(), command: 'test', progress: 'silent' as const };
+    const t0 = Date.now();
+    const again = await runMatrix({ ...common, cells: matrix.cells, revisions: shas });
+    const seconds = (Date.now() - t0) / 1000;
+    process.stderr.write(`re-run of ${again.builds.length} already-built builds: ${seconds.toFixed(2)} s\n`);
+    expect(again.builds).toHaveLength(builds.length);
+    expect(again.builds.every((b) => b.cached)).toBe(true);
+    expect(again.builds.map((b) => [b.commit.sha, b.cell.name, b.status, b.diagnostics.map((d) => d.fingerprint)])).toEqual(
+      builds.map((b) => [b.commit.sha, b.cell.name, b.status, b.diagnostics.map((d) => d.fingerprint)]),
+    );
+    const tip = builds.at(-1)!;
+    const rebuilt = await runMatrix({ ...common, cells: [tip.cell], revisions: [tip.commit.sha], rebuild: true });
+    expect(rebuilt.builds.map((b) => [b.cached, b.status])).toEqual([[false, tip.status]]);
+    store.close();
+  });
+
   it("leaves the user's checkout untouched", () => {
     expect(execFileSync('git', ['-C', tree, 'rev-parse', 'HEAD'], { encoding: 'utf8' })).toBe(headBefore);
     expect(execFileSync('git', ['-C', tree, 'status', '--porcelain'], { encoding: 'utf8' })).toBe('');
