@@ -86,9 +86,13 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     matrixHash: o.matrix.hash,
     tree: common,
   });
-  const release = await acquireLock(slot.lockFile, {
-    onWait: (pid) => process.stderr.write(`kmatrix: waiting for process ${pid}, which is building in ${slot.root}\n`),
-  });
+  // The worktree is locked only once something must be built: a fully cached run never waits.
+  let release: (() => void) | null = null;
+  const lockWorktree = async () => {
+    release ??= await acquireLock(slot.lockFile, {
+      onWait: (pid) => process.stderr.write(`kmatrix: waiting for process ${pid}, which is building in ${slot.root}\n`),
+    });
+  };
   const builds: RunBuild[] = [];
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
   const out = new ProcessOutput(process.stderr, process.stderr);
@@ -166,6 +170,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
             return;
           }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (checkout)`;
+          await lockWorktree();
           await checkoutWorktree(o.tree, slot.worktree, commit.sha);
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
           return new Listr(
@@ -222,7 +227,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     );
     await tasks.run();
   } finally {
-    release();
+    (release as (() => void) | null)?.();
     finishRun(o.store, runId);
   }
   const order = new Map(commits.map((c, i) => [c.sha, i]));
