@@ -88,10 +88,8 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
   });
   // The worktree is locked only once something must be built: a fully cached run never waits.
   let release: (() => void) | null = null;
-  const lockWorktree = async () => {
-    release ??= await acquireLock(slot.lockFile, {
-      onWait: (pid) => process.stderr.write(`kmatrix: waiting for process ${pid}, which is building in ${slot.root}\n`),
-    });
+  const lockWorktree = async (onWait: (pid: number) => void) => {
+    release ??= await acquireLock(slot.lockFile, { onWait });
   };
   const builds: RunBuild[] = [];
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
@@ -170,7 +168,9 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
             return;
           }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (checkout)`;
-          await lockWorktree();
+          await lockWorktree((pid) => {
+            task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
+          });
           await checkoutWorktree(o.tree, slot.worktree, commit.sha);
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
           return new Listr(
