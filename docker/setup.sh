@@ -3,7 +3,9 @@
 # Idempotent; the README's first command runs it.
 set -eu
 cd "$(dirname "$0")/.."
-pkgs="$(grep -v '^#' docker/packages.txt | tr '\n' ' ') linux-source-6.1"
+# packages.txt is the build image's list (host builds use it too); podman, runc and mmdebstrap are
+# host tools that build and run that image (containerized builds, the default).
+pkgs="$(grep -v '^#' docker/packages.txt | tr '\n' ' ') linux-source-6.1 podman runc mmdebstrap"
 if [ "$(id -u)" = 0 ]; then
   missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

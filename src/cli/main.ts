@@ -1,13 +1,18 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { classifyFile } from '../classify/index.js';
 import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../matrix/errors.js';
 import { runMatrix } from '../pipeline.js';
 import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
-import { HostRuntime } from '../runtime/host.js';
+import { commonGitDir, resolveRevisions } from '../build/git.js';
+import { ContainerRuntime } from '../runtime/container.js';
+import { ensureImage } from '../runtime/image.js';
+import { createRuntime, runtimeSettings } from '../runtime/select.js';
+import { registerDoctor } from './doctor.js';
+import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
@@ -17,7 +22,7 @@ import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 /** Exit codes every command uses. */
 export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
 
-interface RunFlags {
+interface RunFlags extends RuntimeFlags {
   tree?: string;
   matrix?: string;
   db?: string;
@@ -29,7 +34,6 @@ interface RunFlags {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
-  runtime?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -49,19 +53,19 @@ function interruptible(): AbortController {
 
 /** Common run/demo flags. */
 function addRunFlags(cmd: Command): Command {
-  return cmd
+  const c = cmd
     .option('--tree <dir>', 'kernel git tree (default: current directory)')
     .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
     .option('--db <file>', `result store (default: ${DEFAULT_DB})`)
     .option('--json', 'machine-readable output on stdout (progress goes to stderr)')
     .option('--cells <glob>', "only cells matching (e.g. 'virt-v7/*'; comma separates alternatives)")
-    .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs))', positiveInt('--jobs'))
+    .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
     .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
     .option('--kconfig-only', 'stop after the Kconfig stage (seconds per cell)')
     .option('--kconfig <name|file>', 'ad-hoc base config (a defconfig/all*config target or a config file)')
     .option('--kconfig-add <CONFIG_X=y|file>', 'extra Kconfig line or fragment file (repeatable)', collect)
-    .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP')
-    .addOption(new Option('--runtime <name>', 'where builds run').choices(['host']));
+    .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP');
+  return addRuntimeOptions(c);
 }
 
 /** Execute a matrix run from flags; returns the exit code. */
@@ -69,6 +73,15 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const { matrix, cells } = selectCells(f);
   const tree = resolve(treeOverride ?? f.tree ?? process.cwd());
   const dbPath = resolve(f.db ?? DEFAULT_DB);
+  const cache = cacheRoot();
+  // Cells of one matrix share their runtime settings: one runtime for the whole run.
+  const runtime = createRuntime(runtimeSettings(cells[0]!, runtimeOverrides(f)), { cache });
+  if (runtime instanceof ContainerRuntime) {
+    // Bad trees and revisions are usage errors: report them before spending time on an image.
+    await commonGitDir(tree);
+    await resolveRevisions(tree, revs);
+    await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
+  }
   const store = openStore(dbPath);
   const ac = interruptible();
   try {
@@ -78,9 +91,9 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       cells,
       revisions: revs,
       store,
-      cache: cacheRoot(),
+      cache,
       resultsDir: dirname(dbPath),
-      runtime: new HostRuntime(),
+      runtime,
       jobs: f.jobs,
       makeJobs: f.makeJobs,
       kconfigOnly: f.kconfigOnly,
@@ -157,6 +170,9 @@ export function program(): Command {
     // FAIL cells are the story the demo tells; only infrastructure trouble fails the demo.
     process.exitCode = code === EXIT.INFRA ? EXIT.INFRA : EXIT.OK;
   });
+
+  registerImageCommands(p);
+  registerDoctor(p, EXIT);
   return p;
 }
 
