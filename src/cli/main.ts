@@ -31,6 +31,7 @@ interface RunFlags extends RuntimeFlags {
   jobs?: number;
   makeJobs?: number;
   kconfigOnly?: boolean;
+  rebuild?: boolean;
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
@@ -62,6 +63,7 @@ function addRunFlags(cmd: Command): Command {
     .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
     .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
     .option('--kconfig-only', 'stop after the Kconfig stage (seconds per cell)')
+    .option('--rebuild', 'build even when the store has this (tree, cell, toolchain) result already')
     .option('--kconfig <name|file>', 'ad-hoc base config (a defconfig/all*config target or a config file)')
     .option('--kconfig-add <CONFIG_X=y|file>', 'extra Kconfig line or fragment file (repeatable)', collect)
     .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP');
@@ -97,6 +99,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       jobs: f.jobs,
       makeJobs: f.makeJobs,
       kconfigOnly: f.kconfigOnly,
+      rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),
       signal: ac.signal,
     });
