@@ -11,6 +11,7 @@ import { commonGitDir, resolveRevisions } from '../build/git.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
+import { registerCompareCommands } from './compare.js';
 import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
@@ -176,6 +177,7 @@ export function program(): Command {
 
   registerImageCommands(p);
   registerDoctor(p, EXIT);
+  registerCompareCommands(p);
   return p;
 }
 

@@ -61,4 +61,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX diagnostics_build ON diagnostics (build_id);
   CREATE INDEX diagnostics_fingerprint ON diagnostics (fingerprint);
   `,
+  // 2: nightly runs (kmatrix nightly): which run built which ref, compared against which baseline
+  `
+  CREATE TABLE nightlies (
+    id           INTEGER PRIMARY KEY,
+    run_id       INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    ref          TEXT NOT NULL,
+    sha          TEXT NOT NULL,
+    matrix_name  TEXT NOT NULL,
+    matrix_hash  TEXT NOT NULL,
+    baseline_sha TEXT,
+    created_at   TEXT NOT NULL,
+    regressions  INTEGER NOT NULL DEFAULT 0,
+    exit_code    INTEGER
+  );
+  CREATE INDEX nightlies_matrix ON nightlies (matrix_name, id);
+  -- the builds a nightly compared (a cached result is an older run's build, so run_id alone does not say)
+  CREATE TABLE nightly_builds (
+    nightly_id INTEGER NOT NULL REFERENCES nightlies(id) ON DELETE CASCADE,
+    build_id   INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+    PRIMARY KEY (nightly_id, build_id)
+  );
+  `,
 ];

@@ -1,0 +1,207 @@
+/** The comparison of two sets of stored builds: per-cell transitions and per-fingerprint diagnostic changes (pure). */
+import type { BuildStatus, Diagnostic } from '../types.js';
+
+/** What the comparison needs from a stored build. */
+export interface ComparableBuild {
+  cell: string;
+  commitSha: string;
+  status: BuildStatus;
+  configHash: string;
+  /** Compiler identity (`arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0`). */
+  toolchain: string;
+  runtime: string;
+  image: string | null;
+  diagnostics: Diagnostic[];
+}
+
+/** How a cell changed between the two sides. */
+export type Transition = 'regression' | 'fixed' | 'still-failing' | 'still-passing' | 'not-comparable';
+
+/** Why a cell is not comparable: an ERROR on either side, a different cell config, a different toolchain, or a side with no build. */
+export type NotComparableReason = 'error' | 'config' | 'toolchain' | 'not-built' | 'no-baseline';
+
+/** One cell of a diff. */
+export interface CellDiff {
+  cell: string;
+  /** Status on the `from` side, or null when there is no build. */
+  from: BuildStatus | null;
+  to: BuildStatus | null;
+  transition: Transition;
+  /** Set for not-comparable cells. */
+  reason: NotComparableReason | null;
+  /** Human explanation of `reason`. */
+  detail: string | null;
+  new: Diagnostic[];
+  gone: Diagnostic[];
+  persisting: Diagnostic[];
+}
+
+/** How a diagnostic changed. */
+export type DiagnosticChange = 'new' | 'gone' | 'persisting';
+
+/** One diagnostic (by fingerprint) and change, once, with every cell it hits. */
+export interface AggregatedDiagnostic {
+  change: DiagnosticChange;
+  diagnostic: Diagnostic;
+  cells: string[];
+}
+
+/** The result of comparing two sides. */
+export interface DiffResult {
+  from: string | null;
+  to: string;
+  cells: CellDiff[];
+  diagnostics: AggregatedDiagnostic[];
+}
+
+/** Diagnostics of a build, one per fingerprint, in recorded order. */
+function unique(ds: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => (seen.has(d.fingerprint) ? false : (seen.add(d.fingerprint), true)));
+}
+
+/** The not-comparable reason of a pair of builds, if any (ERROR first: it decides the exit code). */
+function incomparable(a: ComparableBuild | null, b: ComparableBuild | null): { reason: NotComparableReason; detail: string } | null {
+  if (!b) return { reason: 'not-built', detail: 'no build on the new side' };
+  if (!a) return { reason: 'no-baseline', detail: 'no build on the old side to compare with' };
+  const errs = [a.status === 'ERROR' ? 'old' : '', b.status === 'ERROR' ? 'new' : ''].filter(Boolean);
+  if (errs.length) {
+    const first = (x: ComparableBuild) => x.diagnostics.find((d) => d.severity === 'error')?.message ?? 'infrastructure error';
+    const which = [a.status === 'ERROR' ? `old: ${first(a)}` : '', b.status === 'ERROR' ? `new: ${first(b)}` : ''].filter(Boolean);
+    return { reason: 'error', detail: `ERROR on the ${errs.join(' and ')} side (${which.join('; ')})` };
+  }
+  if (a.configHash !== b.configHash) return { reason: 'config', detail: `cell config differs (${a.configHash} vs ${b.configHash})` };
+  if (a.toolchain !== b.toolchain || a.runtime !== b.runtime || (a.image ?? '') !== (b.image ?? '')) {
+    const id = (x: ComparableBuild) => `${x.toolchain} [${x.runtime}${x.image ? ` ${x.image}` : ''}]`;
+    return { reason: 'toolchain', detail: `toolchain differs (${id(a)} vs ${id(b)})` };
+  }
+  return null;
+}
+
+/** Compare one cell's builds (either may be missing). */
+export function diffCell(cell: string, a: ComparableBuild | null, b: ComparableBuild | null): CellDiff {
+  const before = unique(a?.diagnostics ?? []);
+  const after = unique(b?.diagnostics ?? []);
+  const had = new Set(before.map((d) => d.fingerprint));
+  const has = new Set(after.map((d) => d.fingerprint));
+  const nc = incomparable(a, b);
+  let transition: Transition;
+  if (nc) transition = 'not-comparable';
+  else if (a!.status === 'PASS') transition = b!.status === 'PASS' ? 'still-passing' : 'regression';
+  else transition = b!.status === 'PASS' ? 'fixed' : 'still-failing';
+  return {
+    cell,
+    from: a?.status ?? null,
+    to: b?.status ?? null,
+    transition,
+    reason: nc?.reason ?? null,
+    detail: nc?.detail ?? null,
+    new: after.filter((d) => !had.has(d.fingerprint)),
+    gone: before.filter((d) => !has.has(d.fingerprint)),
+    persisting: after.filter((d) => had.has(d.fingerprint)),
+  };
+}
+
+/** Each (change, fingerprint) once with the cells it hits, errors before warnings, in first-seen order. */
+export function aggregateDiagnostics(cells: readonly CellDiff[]): AggregatedDiagnostic[] {
+  const out = new Map<string, AggregatedDiagnostic>();
+  for (const c of cells) {
+    for (const change of ['new', 'gone', 'persisting'] as const) {
+      for (const d of c[change]) {
+        const key = `${change}\0${d.fingerprint}`;
+        const e = out.get(key) ?? { change, diagnostic: d, cells: [] };
+        if (!e.cells.includes(c.cell)) e.cells.push(c.cell);
+        out.set(key, e);
+      }
+    }
+  }
+  const rank = { new: 0, gone: 1, persisting: 2 } as const;
+  return [...out.values()].sort(
+    (x, y) => rank[x.change] - rank[y.change] || Number(x.diagnostic.severity !== 'error') - Number(y.diagnostic.severity !== 'error'),
+  );
+}
+
+/**
+ * Compare the builds of two commits cell by cell. `from` may be empty (nothing to compare with: every cell is
+ * not-comparable with reason `no-baseline`, never a regression). Cells are ordered by `order`, then as found.
+ */
+export function diffBuilds(
+  from: readonly ComparableBuild[],
+  to: readonly ComparableBuild[],
+  opts: { fromSha?: string | null; toSha?: string; order?: readonly string[] } = {},
+): DiffResult {
+  const a = new Map(from.map((b) => [b.cell, b]));
+  const b = new Map(to.map((x) => [x.cell, x]));
+  const names = [...new Set([...(opts.order ?? []), ...to.map((x) => x.cell), ...from.map((x) => x.cell)])].filter((n) => a.has(n) || b.has(n));
+  const cells = names.map((n) => diffCell(n, a.get(n) ?? null, b.get(n) ?? null));
+  return {
+    from: opts.fromSha ?? from[0]?.commitSha ?? null,
+    to: opts.toSha ?? to[0]?.commitSha ?? '',
+    cells,
+    diagnostics: aggregateDiagnostics(cells),
+  };
+}
+
+/** Exit code of a diff: 1 any regression, 3 not-comparable because of an ERROR (and no regression), else 0. */
+export function diffExitCode(d: Pick<DiffResult, 'cells'>): 0 | 1 | 3 {
+  if (d.cells.some((c) => c.transition === 'regression')) return 1;
+  if (d.cells.some((c) => c.reason === 'error')) return 3;
+  return 0;
+}
+
+/** Short one-line text of a diagnostic: `v7wbi_flush_kern_tlb_range undefined in mm/zsmalloc.ko`, `file:line: message`. */
+export function diagnosticLine(d: Diagnostic): string {
+  if ((d.kind === 'modpost-undefined' || d.kind === 'link-undefined') && d.symbol) {
+    return `${d.symbol} undefined${d.module ? ` in ${d.module}` : d.file ? ` in ${d.file}` : ''}`;
+  }
+  const where = d.file ? `${d.file}${d.line !== null ? `:${d.line}` : ''}: ` : d.module ? `${d.module}: ` : '';
+  const msg = d.message.replace(/^(ERROR|WARNING): modpost: /, '');
+  return `${where}${msg}`;
+}
+
+/** Cell names as shown in lists: the variant alone when every cell shown belongs to one config. */
+export function cellLabels(all: readonly string[]): (cell: string) => string {
+  const configs = new Set(all.map((c) => (c.includes('/') ? c.slice(0, c.indexOf('/')) : c)));
+  const short = configs.size === 1 && all.every((c) => c.includes('/'));
+  return (c) => (short ? c.slice(c.indexOf('/') + 1) : c);
+}
+
+/** Text rendering of a diff (pure): transition table, then each diagnostic once with its cells. */
+export function renderDiffText(d: DiffResult, subjects: Record<string, string> = {}): string {
+  const sh = (s: string | null) => (s ? `${s.slice(0, 12)}${subjects[s] ? ` (${subjects[s]})` : ''}` : '(nothing)');
+  const lines = [`diff ${sh(d.from)} → ${sh(d.to)}`, ''];
+  const w = Math.max(4, ...d.cells.map((c) => c.cell.length));
+  lines.push(`${'cell'.padEnd(w)}  from   to     transition`);
+  for (const c of d.cells) {
+    const extra = c.transition === 'not-comparable' ? ` (${c.reason}: ${c.detail})` : '';
+    lines.push(`${c.cell.padEnd(w)}  ${(c.from ?? '-').padEnd(5)}  ${(c.to ?? '-').padEnd(5)}  ${c.transition}${extra}`);
+  }
+  const label = cellLabels(d.cells.map((c) => c.cell));
+  for (const change of ['new', 'gone', 'persisting'] as const) {
+    const ds = d.diagnostics.filter((x) => x.change === change);
+    if (!ds.length) continue;
+    lines.push('', `${change} diagnostics:`);
+    for (const x of ds) {
+      const sev = x.diagnostic.severity === 'warning' ? ' (warning)' : '';
+      lines.push(`  ${x.diagnostic.kind}: ${diagnosticLine(x.diagnostic)}${sev} — ${x.cells.map(label).join(', ')}`);
+    }
+  }
+  const n = (t: Transition) => d.cells.filter((c) => c.transition === t).length;
+  lines.push(
+    '',
+    `${n('regression')} regression(s), ${n('fixed')} fixed, ${n('still-failing')} still failing, ${n('still-passing')} still passing, ${n('not-comparable')} not comparable`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** The `--json` shape of a diff. */
+export function diffJson(d: DiffResult, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    from: d.from,
+    to: d.to,
+    ...extra,
+    exitCode: diffExitCode(d),
+    cells: d.cells,
+    diagnostics: d.diagnostics.map((x) => ({ change: x.change, ...x.diagnostic, cells: x.cells })),
+  };
+}

@@ -1,0 +1,94 @@
+/** Reproducers: the exact shell commands that rebuild one cell at one commit, on the host or in its container (pure). */
+import { isAllConfigTarget } from '../build/config-file.js';
+import { makeArgv } from '../build/build.js';
+import { cellSlug } from '../build/paths.js';
+import { renderFragment } from '../kconfig/fragment.js';
+import type { Cell } from '../matrix/load.js';
+import { runArgv, type ContainerSettings } from '../runtime/container.js';
+import { DEFAULT_IMAGE } from '../runtime/image.js';
+
+/** What a reproducer needs: the cell definition (from the store), the commit, where and how it was built. */
+export interface ReproducerInput {
+  cell: Pick<Cell, 'name' | 'arch' | 'crossCompile' | 'base' | 'fragment' | 'targets'> &
+    Partial<Pick<Cell, 'image' | 'ociRuntime' | 'runtimeFlags'>>;
+  sha: string;
+  subject?: string;
+  /** The kernel repository (a work tree or its git dir); null → the current directory. */
+  tree: string | null;
+  /** Runtime the build ran under: host, podman or docker. */
+  runtime: string;
+  /** Image (ID) the build used, if a container. */
+  image?: string | null;
+  /** Scratch directory for the worktree and O= dir (default /tmp/kmatrix-repro/<sha12>). */
+  workDir?: string;
+  /** make -j (default `$(nproc)`). */
+  makeJobs?: number;
+  /** Container user (default root). */
+  user?: { uid: number; gid: number };
+}
+
+const RAW_JOBS = '-j$(nproc)';
+
+/** Quote one word for POSIX sh (the `-j$(nproc)` word stays unquoted so the shell expands it). */
+export function shq(w: string): string {
+  if (w === RAW_JOBS || /^[A-Za-z0-9_@%+=:,./-]+$/.test(w)) return w;
+  return `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The repository path to run git in: a `/x/.git` common dir → `/x`. */
+function repoPath(tree: string | null): string {
+  if (!tree) return '.';
+  return tree.replace(/\/\.git\/?$/, '');
+}
+
+/** Shell script (text) that rebuilds the cell at the commit exactly as kmatrix did. */
+export function reproducer(i: ReproducerInput): string {
+  const short = i.sha.slice(0, 12);
+  const work = i.workDir ?? `/tmp/kmatrix-repro/${short}`;
+  const src = `${work}/src`;
+  const out = `${work}/build/${cellSlug(i.cell.name)}`;
+  const frag = `${out}/kmatrix.fragment`;
+  const repo = repoPath(i.tree);
+  const container = i.runtime === 'podman' || i.runtime === 'docker';
+  const settings: ContainerSettings | null = container
+    ? {
+        engine: i.runtime as 'podman' | 'docker',
+        image: i.cell.image ?? DEFAULT_IMAGE,
+        ociRuntime: i.cell.ociRuntime ?? null,
+        runFlags: i.cell.runtimeFlags ?? [],
+        ccacheDir: null,
+        user: i.user ?? { uid: 0, gid: 0 },
+      }
+    : null;
+  const gitDir = i.tree ? (i.tree.endsWith('.git') ? i.tree : `${repo}/.git`) : null;
+  const wrap = (argv: string[]): string[] =>
+    settings
+      ? runArgv(settings, 'kmatrix-repro', {
+          argv,
+          cwd: out,
+          mounts: [
+            { path: src, readOnly: true },
+            { path: out, readOnly: false },
+            ...(gitDir && gitDir.startsWith('/') ? [{ path: gitDir, readOnly: true }] : []),
+          ],
+        })
+      : argv;
+  const line = (argv: string[]) => wrap(argv).map(shq).join(' ');
+  const job = { srcDir: src, buildDir: out, cell: i.cell as Cell };
+  const L: string[] = [];
+  L.push(`# reproduce ${i.cell.name} at ${short}${i.subject ? ` (${i.subject})` : ''} — ${container ? `${i.runtime} container` : 'host toolchain'}`);
+  if (settings && i.image) L.push(`# image at build time: ${i.image} (${settings.image})`);
+  L.push(`git -C ${shq(repo)} worktree add --detach ${shq(src)} ${i.sha} || git -C ${shq(src)} checkout --detach --force ${i.sha}`);
+  L.push(`mkdir -p ${shq(out)}`);
+  L.push(`cat > ${shq(frag)} <<'EOF'`, ...renderFragment(i.cell.fragment).split('\n').filter(Boolean), 'EOF');
+  if (isAllConfigTarget(i.cell.base)) {
+    L.push(line(makeArgv(job, [`KCONFIG_ALLCONFIG=${frag}`, i.cell.base])));
+  } else {
+    if (i.cell.base.startsWith('/')) L.push(`cp ${shq(i.cell.base)} ${shq(`${out}/.config`)}`);
+    else L.push(line(makeArgv(job, [i.cell.base])));
+    L.push(`cat ${shq(frag)} >> ${shq(`${out}/.config`)}   # later lines win, like kmatrix's merge`);
+    L.push(line(makeArgv(job, ['olddefconfig'])));
+  }
+  L.push(line(makeArgv(job, ['-k', i.makeJobs ? `-j${i.makeJobs}` : RAW_JOBS, ...i.cell.targets])));
+  return L.join('\n') + '\n';
+}

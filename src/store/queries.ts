@@ -1,0 +1,163 @@
+/** Read queries for diff, nightly and report (the write side lives in db.ts). */
+import type { Cell } from '../matrix/load.js';
+import type { Diagnostic } from '../types.js';
+import { buildDiagnostics, type CommitInfo, type Store, type StoredBuild } from './db.js';
+
+/** A stored build with everything reports need: diagnostics, the cell definition, the tree and commit subject. */
+export interface LoadedBuild extends StoredBuild {
+  diagnostics: Diagnostic[];
+  /** The Cell as recorded in `cells.definition` (null if unreadable). */
+  definition: Cell | null;
+  /** The run's tree (git common dir) the build came from. */
+  tree: string | null;
+  subject: string;
+}
+
+const COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
+  b.status, b.stage, b.exit_code AS exitCode, b.timed_out AS timedOut, b.seconds, b.started_at AS startedAt,
+  b.log_path AS logPath, b.runtime, b.image, b.toolchain, c.definition AS definitionJson, r.tree AS tree,
+  COALESCE(m.subject, '') AS subject`;
+const FROM = `FROM builds b JOIN cells c ON c.id = b.cell_id LEFT JOIN runs r ON r.id = b.run_id LEFT JOIN commits m ON m.sha = b.commit_sha`;
+
+function parseDefinition(json: unknown): Cell | null {
+  try {
+    return typeof json === 'string' ? (JSON.parse(json) as Cell) : null;
+  } catch {
+    return null;
+  }
+}
+
+function toLoaded(db: Store, row: Record<string, unknown>): LoadedBuild {
+  const { definitionJson, ...rest } = row;
+  const b = { ...(rest as unknown as LoadedBuild), timedOut: row['timedOut'] === 1 };
+  b.definition = parseDefinition(definitionJson);
+  b.diagnostics = buildDiagnostics(db, b.id);
+  return b;
+}
+
+/** One build by id, with diagnostics and definition. */
+export function loadBuild(db: Store, id: number): LoadedBuild | null {
+  const row = db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE b.id = ?`).get(id) as Record<string, unknown> | undefined;
+  return row ? toLoaded(db, row) : null;
+}
+
+/** Filters for picking a stored build of a cell at a commit. */
+export interface BuildFilter {
+  configHash?: string;
+  /** Runtime name the build ran under (`host`, `podman`, `docker`). */
+  runtime?: string;
+  stage?: 'kconfig' | 'build';
+}
+
+/** The latest build of a cell (by name) at a commit matching the filter, loaded; null if none. */
+export function findBuild(db: Store, commitSha: string, cell: string, f: BuildFilter = {}): LoadedBuild | null {
+  const row = db
+    .prepare(
+      `SELECT ${COLUMNS} ${FROM}
+       WHERE b.commit_sha = @sha AND c.name = @cell
+         AND (@hash IS NULL OR c.config_hash = @hash) AND (@runtime IS NULL OR b.runtime = @runtime) AND (@stage IS NULL OR b.stage = @stage)
+       ORDER BY b.id DESC LIMIT 1`,
+    )
+    .get({ sha: commitSha, cell, hash: f.configHash ?? null, runtime: f.runtime ?? null, stage: f.stage ?? null }) as
+    | Record<string, unknown>
+    | undefined;
+  return row ? toLoaded(db, row) : null;
+}
+
+/** The latest build of every cell at each of the commits (full-build stage preferred over kconfig-only), loaded. */
+export function latestBuildsAt(db: Store, shas: readonly string[]): LoadedBuild[] {
+  if (shas.length === 0) return [];
+  const stmt = db.prepare(
+    `SELECT ${COLUMNS} ${FROM} WHERE b.id IN (
+       SELECT (SELECT b2.id FROM builds b2 JOIN cells c2 ON c2.id = b2.cell_id
+               WHERE b2.commit_sha = x.commit_sha AND c2.name = x.name
+               ORDER BY (b2.stage = 'build') DESC, b2.id DESC LIMIT 1)
+       FROM (SELECT DISTINCT b1.commit_sha, c1.name FROM builds b1 JOIN cells c1 ON c1.id = b1.cell_id WHERE b1.commit_sha = ?) x
+     ) ORDER BY b.id`,
+  );
+  return shas.flatMap((sha) => (stmt.all(sha) as Record<string, unknown>[]).map((r) => toLoaded(db, r)));
+}
+
+/** A recorded commit, or null. */
+export function storedCommit(db: Store, sha: string): CommitInfo | null {
+  const row = db
+    .prepare(`SELECT sha, tree_sha AS treeSha, subject, author, author_date AS authorDate FROM commits WHERE sha = ?`)
+    .get(sha) as CommitInfo | undefined;
+  return row ?? null;
+}
+
+/** Full SHAs of recorded commits starting with `prefix` (for resolving revisions without a tree). */
+export function commitsByPrefix(db: Store, prefix: string): string[] {
+  if (!/^[0-9a-f]{4,40}$/i.test(prefix)) return [];
+  return (db.prepare(`SELECT sha FROM commits WHERE sha LIKE ? ORDER BY sha`).all(`${prefix.toLowerCase()}%`) as { sha: string }[]).map((r) => r.sha);
+}
+
+/** The `n` most recent commits (by author date) that have at least one build, newest first. */
+export function recentCommits(db: Store, n: number): CommitInfo[] {
+  const rows = db
+    .prepare(
+      `SELECT sha, tree_sha AS treeSha, subject, author, author_date AS authorDate FROM commits m
+       WHERE EXISTS (SELECT 1 FROM builds b WHERE b.commit_sha = m.sha)`,
+    )
+    .all() as CommitInfo[];
+  rows.sort((a, b) => Date.parse(b.authorDate) - Date.parse(a.authorDate) || a.sha.localeCompare(b.sha));
+  return rows.slice(0, n);
+}
+
+/** One recorded nightly. */
+export interface NightlyRow {
+  id: number;
+  runId: number | null;
+  ref: string;
+  sha: string;
+  matrixName: string;
+  matrixHash: string;
+  baselineSha: string | null;
+  createdAt: string;
+  regressions: number;
+  exitCode: number | null;
+}
+
+/** Record a nightly and the builds it compared; returns its id. */
+export function recordNightly(db: Store, n: Omit<NightlyRow, 'id'>, buildIds: readonly number[] = []): number {
+  return db.transaction(() => {
+    const r = db
+      .prepare(
+        `INSERT INTO nightlies (run_id, ref, sha, matrix_name, matrix_hash, baseline_sha, created_at, regressions, exit_code)
+         VALUES (@runId, @ref, @sha, @matrixName, @matrixHash, @baselineSha, @createdAt, @regressions, @exitCode)`,
+      )
+      .run(n);
+    const id = Number(r.lastInsertRowid);
+    const ins = db.prepare(`INSERT OR IGNORE INTO nightly_builds (nightly_id, build_id) VALUES (?, ?)`);
+    for (const b of buildIds) ins.run(id, b);
+    return id;
+  })();
+}
+
+/** The builds a nightly recorded as its own, loaded. */
+export function nightlyBuilds(db: Store, nightlyId: number): LoadedBuild[] {
+  return (
+    db.prepare(`SELECT ${COLUMNS} ${FROM} JOIN nightly_builds nb ON nb.build_id = b.id WHERE nb.nightly_id = ? ORDER BY b.id`).all(nightlyId) as Record<
+      string,
+      unknown
+    >[]
+  ).map((r) => toLoaded(db, r));
+}
+
+const NIGHTLY_COLUMNS = `id, run_id AS runId, ref, sha, matrix_name AS matrixName, matrix_hash AS matrixHash,
+  baseline_sha AS baselineSha, created_at AS createdAt, regressions, exit_code AS exitCode`;
+
+/** The most recent nightly of a matrix (by name), or null. */
+export function lastNightly(db: Store, matrixName: string): NightlyRow | null {
+  const row = db.prepare(`SELECT ${NIGHTLY_COLUMNS} FROM nightlies WHERE matrix_name = ? ORDER BY id DESC LIMIT 1`).get(matrixName) as
+    | NightlyRow
+    | undefined;
+  return row ?? null;
+}
+
+/** Every build a run recorded, loaded. */
+export function loadRunBuilds(db: Store, runId: number): LoadedBuild[] {
+  return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE b.run_id = ? ORDER BY b.id`).all(runId) as Record<string, unknown>[]).map((r) =>
+    toLoaded(db, r),
+  );
+}
