@@ -12,6 +12,7 @@ import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerCompareCommands } from './compare.js';
+import { interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
@@ -39,19 +40,6 @@ interface RunFlags extends RuntimeFlags {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-/** Wire Ctrl-C / SIGTERM to an AbortController so running builds are stopped and what finished stays recorded. */
-function interruptible(): AbortController {
-  const ac = new AbortController();
-  const onSig = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130);
-    process.stderr.write(`\nkmatrix: ${sig}: stopping builds (finished builds are recorded)\n`);
-    ac.abort();
-  };
-  process.once('SIGINT', onSig);
-  process.once('SIGTERM', onSig);
-  return ac;
-}
 
 /** Common run/demo flags. */
 function addRunFlags(cmd: Command): Command {
@@ -86,7 +74,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
   }
   const store = openStore(dbPath);
-  const ac = interruptible();
+  const intr = interruptible();
   try {
     const { builds } = await runMatrix({
       tree,
@@ -102,15 +90,16 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       kconfigOnly: f.kconfigOnly,
       rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),
-      signal: ac.signal,
+      signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
-    const code = ac.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
+    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
     const output = f.json
       ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n'
       : renderGrid(builds, { color: process.stdout.isTTY });
     return { code, output };
   } finally {
+    intr.dispose();
     store.close();
   }
 }
