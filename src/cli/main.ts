@@ -11,6 +11,7 @@ import { commonGitDir, resolveRevisions } from '../build/git.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
+import { registerBisectCommand } from './bisect.js';
 import { registerCompareCommands } from './compare.js';
 import { interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
@@ -167,6 +168,7 @@ export function program(): Command {
   registerImageCommands(p);
   registerDoctor(p, EXIT);
   registerCompareCommands(p);
+  registerBisectCommand(p);
   return p;
 }
 

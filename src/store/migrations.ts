@@ -83,4 +83,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (nightly_id, build_id)
   );
   `,
+  // 3: bisects (kmatrix bisect): one row per bisect, one per step; verdicts are relative to the endpoints
+  // (good = like --good, bad = like --bad; with reverse=1 --good is the failing side)
+  `
+  CREATE TABLE bisects (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    tree        TEXT NOT NULL,
+    matrix      TEXT,
+    cell        TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    runtime     TEXT NOT NULL,
+    good        TEXT NOT NULL,
+    bad         TEXT NOT NULL,
+    reverse     INTEGER NOT NULL DEFAULT 0,
+    match       TEXT,
+    target      TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('running','found','ambiguous','invalid')),
+    result      TEXT
+  );
+  CREATE TABLE bisect_steps (
+    id         INTEGER PRIMARY KEY,
+    bisect_id  INTEGER NOT NULL REFERENCES bisects(id) ON DELETE CASCADE,
+    sha        TEXT NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('good','bad','skip')),
+    build_id   INTEGER REFERENCES builds(id) ON DELETE SET NULL,
+    seconds    REAL NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX bisect_steps_bisect ON bisect_steps (bisect_id, id);
+  `,
 ];
