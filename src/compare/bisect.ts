@@ -491,7 +491,7 @@ export function renderBisectText(o: Pick<BisectOutcome, 'row' | 'doc' | 'steps' 
     L.push(`unfinished (${doc.message ?? 'interrupted'}); continue with: kmatrix bisect --resume`);
   }
   L.push(`${doc.builds} build(s) (endpoints included), ${doc.seconds.toFixed(1)} s`);
-  if (doc.skipped.length) L.push(`skipped (FAIL with other errors, or ERROR): ${doc.skipped.map(short).join(' ')}`);
+  if (doc.skipped.length) L.push(`skipped (FAIL with errors that stop the build before the target could show, or ERROR): ${doc.skipped.map(short).join(' ')}`);
   if (reproducer) L.push('', `reproducer (${row.cell} at ${short(doc.firstBad?.sha ?? '')}):`, reproducer.trimEnd());
   return L.join('\n') + '\n';
 }

@@ -37,7 +37,7 @@ describe('bisect on the replay tree (real host builds)', () => {
     expect(r.stdout).toContain(`first bad commit: ${sha.get('pgtable-mapping')}`);
     expect(r.stdout).toContain('subject: zsmalloc: add page table mapping method');
     expect(r.stdout).toContain('introduces: modpost-undefined: v7wbi_flush_kern_tlb_range undefined in mm/zsmalloc.ko');
-    expect(r.stdout).toMatch(/skipped \(FAIL with other errors, or ERROR\): .*/);
+    expect(r.stdout).toMatch(/skipped \(FAIL with errors that stop the build before the target could show, or ERROR\): .*/);
     expect(r.stdout).toContain(sha.get('zram-break')!.slice(0, 12));
     expect(r.stdout).toContain('reproducer (virt-v7/UP');
     const builds = Number(/(\d+) build\(s\)/.exec(r.stdout)![1]);
