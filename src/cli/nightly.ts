@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { MissingBuildsError } from '../compare/builds.js';
 import { renderDiffText } from '../compare/diff.js';
+import { createBisect, loadBisect, renderBisectText, runBisect } from '../compare/bisect.js';
 import { nightlyJson, runNightly } from '../compare/nightly.js';
 import { renderHistoryHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
@@ -23,6 +24,8 @@ export interface NightlyFlags extends StoreFlags {
   jsonFile?: string;
   rebuild?: boolean;
   build?: boolean;
+  /** Bisect each new regression between the baseline and REF. */
+  bisect?: boolean;
 }
 
 function write(file: string, text: string): void {
@@ -70,8 +73,44 @@ export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): P
     if (f.html) write(f.html, renderHistoryHtml(grid));
     const subjects = { [report.sha]: report.subject, ...(report.baselineSha ? { [report.baselineSha]: report.baselineSubject ?? '' } : {}) };
     const head = `nightly #${report.id} ${matrix.name} ${f.ref} = ${report.sha.slice(0, 12)}, baseline ${report.baselineSha ? report.baselineSha.slice(0, 12) : 'none'}\n`;
+    let bisects = '';
+    if (f.bisect && report.baselineSha) {
+      // Each regression of this nightly, bisected between the previous nightly and REF.
+      for (const c of report.diff.cells.filter((x) => x.transition === 'regression')) {
+        if (deps.signal?.aborted) break;
+        const cell = cells.find((x) => x.name === c.cell);
+        if (!cell) continue;
+        const id = createBisect(store, {
+          tree,
+          matrix: matrix.path,
+          cell: cell.name,
+          configHash: cell.hash,
+          runtime: rt.name,
+          good: report.baselineSha,
+          bad: report.sha,
+          reverse: false,
+          match: null,
+        });
+        const b = await runBisect({
+          store,
+          bisect: loadBisect(store, { id })!,
+          tree,
+          matrix,
+          cell,
+          runtime: rt.get,
+          cache,
+          resultsDir,
+          jobs: f.jobs,
+          makeJobs: f.makeJobs,
+          command: `nightly --bisect ${cell.name}`,
+          progress: deps.progress,
+          signal: deps.signal,
+        });
+        bisects += `\n${renderBisectText(b)}`;
+      }
+    }
     const code = deps.signal?.aborted ? CODES.INFRA : report.exitCode;
-    return { code, stdout: head + renderDiffText(report.diff, subjects), stderr: '' };
+    return { code, stdout: head + renderDiffText(report.diff, subjects) + bisects, stderr: '' };
   } finally {
     store.close();
   }
@@ -90,7 +129,8 @@ export function registerNightlyCommand(program: Command, deps: CommandDeps = {})
       .option('--json <file>', 'JSON document')
       .option('--html <file>', 'self-contained HTML page')
       .option('--rebuild', 'build again even if a result is recorded')
-      .option('--no-build', 'do not build a --baseline revision missing from the store (exit 2)'),
+      .option('--no-build', 'do not build a --baseline revision missing from the store (exit 2)')
+      .option('--bisect', 'bisect each new regression between the baseline and REF (kmatrix bisect, stored)'),
     true,
   ).action(async (f: Omit<NightlyFlags, 'json'> & { json?: string }) => {
     const intr = deps.signal ? null : interruptible();

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { bisectCommand, type BisectDeps, type BisectFlags } from '../../src/cli/bisect.js';
+import { nightlyCommand } from '../../src/cli/nightly.js';
 import { git } from '../../src/build/git.js';
 import type { BisectResultDoc } from '../../src/compare/bisect.js';
 import { HostRuntime } from '../../src/runtime/host.js';
@@ -122,5 +123,19 @@ describe('bisect on the replay tree (real host builds)', () => {
     const g = await bisectCommand({ ...flags, good: 'HEAD~1', bad: 'HEAD', cell: 'virt-v7/UP*' }, deps);
     expect(g.code).toBe(2);
     expect(g.stderr).toContain('matches 2 cells, bisect takes one: virt-v7/UP, virt-v7/UP-on-SMP');
+  });
+
+  it('nightly --bisect bisects each new regression against the previous nightly', async () => {
+    const first = await nightlyCommand({ ...flags, ref: sha.get('baseline')!, bisect: true }, deps);
+    expect(first.code).toBe(0);
+    const second = await nightlyCommand({ ...flags, ref: sha.get('pgtable-mapping')!, bisect: true }, deps);
+    process.stderr.write(`\n=== nightly --bisect: exit ${second.code}\n${second.stdout}\n`);
+    expect(second.code).toBe(1);
+    // UP and SMP regressed; both bisect to the commit that added the page table mapping.
+    const answers = [...second.stdout.matchAll(/^bisect #\d+ (\S+)[\s\S]*?first bad commit: ([0-9a-f]{40})/gm)].map((m) => [m[1], m[2]]);
+    expect(answers).toEqual([
+      ['virt-v7/UP', sha.get('pgtable-mapping')],
+      ['virt-v7/SMP', sha.get('pgtable-mapping')],
+    ]);
   });
 });
