@@ -12,6 +12,7 @@ import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
+import { registerCheckCommand } from './check.js';
 import { registerCompareCommands } from './compare.js';
 import { interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
@@ -169,6 +170,7 @@ export function program(): Command {
   registerDoctor(p, EXIT);
   registerCompareCommands(p);
   registerBisectCommand(p);
+  registerCheckCommand(p);
   return p;
 }
 

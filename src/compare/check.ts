@@ -1,0 +1,189 @@
+/** `kmatrix check`: what each patch of a series introduces, fixes and touches, over stored builds (pure) plus git I/O at the edges. */
+import { git } from '../build/git.js';
+import type { BuildStatus, Diagnostic } from '../types.js';
+import { aggregateDiagnostics, diffCell, type ComparableBuild } from './diff.js';
+
+/** Added line ranges per file (`git diff -U0` new-side hunks), inclusive. */
+export type TouchedLines = Map<string, [number, number][]>;
+
+/** Parse `git diff -U0 parent patch` output into the new-side files and the line ranges each hunk adds. */
+export function parseHunks(diff: string): TouchedLines {
+  const out: TouchedLines = new Map();
+  let file: string | null = null;
+  for (const line of diff.split('\n')) {
+    if (line.startsWith('+++ ')) {
+      const p = line.slice(4).replace(/\t.*$/, '');
+      file = p === '/dev/null' ? null : p.replace(/^"?b\//, '').replace(/"$/, '');
+      if (file && !out.has(file)) out.set(file, []);
+      continue;
+    }
+    const m = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (m && file) {
+      const start = Number(m[1]);
+      const count = m[2] === undefined ? 1 : Number(m[2]);
+      if (count > 0) out.get(file)!.push([start, start + count - 1]);
+    }
+  }
+  return out;
+}
+
+/** Whether a diagnostic's file:line falls in lines the patch added or changed. */
+export function inTouchedLines(t: TouchedLines, d: Pick<Diagnostic, 'file' | 'line'>): boolean {
+  if (!d.file || d.line === null) return false;
+  return (t.get(d.file) ?? []).some(([a, b]) => d.line! >= a && d.line! <= b);
+}
+
+/** One diagnostic (by fingerprint) in a patch's report, with the cells it hits. */
+export interface CheckDiagnostic {
+  diagnostic: Diagnostic;
+  cells: string[];
+  /** The diagnostic's file:line is in a line the patch itself added/changed. */
+  touched: boolean;
+}
+
+/** A cell that could not be judged at a patch: an ERROR build (infrastructure) or no build on one side. */
+export interface InfraCell {
+  cell: string;
+  detail: string;
+}
+
+/** What one patch does to the build, relative to its parent. */
+export interface PatchCheck {
+  sha: string;
+  parent: string;
+  subject: string;
+  /** Status per cell at the patch (null: no build). */
+  status: Record<string, BuildStatus | null>;
+  /** Diagnostics present at the patch and absent at its parent (the `>>` lines). */
+  new: CheckDiagnostic[];
+  /** Diagnostics at the patch that its parent already had. */
+  preexisting: CheckDiagnostic[];
+  /** Errors at the parent that are gone at the patch. */
+  fixed: CheckDiagnostic[];
+  infra: InfraCell[];
+}
+
+/** The whole series. */
+export interface CheckResult {
+  base: string;
+  cells: string[];
+  /** Distinct toolchain identities (compiler version strings) of the builds. */
+  toolchains: string[];
+  /** Architecture label (e.g. `ARM`). */
+  arch: string;
+  patches: PatchCheck[];
+}
+
+/** One patch to analyse: its builds, its parent's builds and its touched lines. */
+export interface PatchInput {
+  sha: string;
+  parent: string;
+  subject: string;
+  builds: readonly ComparableBuild[];
+  parentBuilds: readonly ComparableBuild[];
+  touched: TouchedLines;
+}
+
+/** Analyse one patch: introduced vs pre-existing vs fixed, per cell then aggregated; ERROR/missing cells set aside. */
+export function checkPatch(p: PatchInput, order: readonly string[]): PatchCheck {
+  const a = new Map(p.parentBuilds.map((b) => [b.cell, b]));
+  const b = new Map(p.builds.map((x) => [x.cell, x]));
+  const infra: InfraCell[] = [];
+  const diffs = [];
+  const status: Record<string, BuildStatus | null> = {};
+  for (const cell of order) {
+    const from = a.get(cell) ?? null;
+    const to = b.get(cell) ?? null;
+    status[cell] = to?.status ?? null;
+    const d = diffCell(cell, from, to);
+    if (d.reason === 'error' || d.reason === 'not-built' || d.reason === 'no-baseline') {
+      infra.push({ cell, detail: d.detail ?? d.reason });
+      continue;
+    }
+    diffs.push(d);
+  }
+  const agg = aggregateDiagnostics(diffs);
+  const mark = (x: { diagnostic: Diagnostic; cells: string[] }): CheckDiagnostic => ({
+    diagnostic: x.diagnostic,
+    cells: x.cells,
+    touched: inTouchedLines(p.touched, x.diagnostic),
+  });
+  return {
+    sha: p.sha,
+    parent: p.parent,
+    subject: p.subject,
+    status,
+    new: agg.filter((x) => x.change === 'new').map(mark),
+    preexisting: agg.filter((x) => x.change === 'persisting').map(mark),
+    fixed: agg.filter((x) => x.change === 'gone' && x.diagnostic.severity === 'error').map(mark),
+    infra,
+  };
+}
+
+/** Analyse a series: each patch against its parent. */
+export function checkSeries(
+  base: string,
+  patches: readonly PatchInput[],
+  o: { order: readonly string[]; arch?: string },
+): CheckResult {
+  const all = patches.flatMap((p) => [...p.builds, ...p.parentBuilds]);
+  return {
+    base,
+    cells: [...o.order],
+    toolchains: [...new Set(all.map((b) => b.toolchain).filter(Boolean))],
+    arch: (o.arch ?? 'arm').toUpperCase(),
+    patches: patches.map((p) => checkPatch(p, o.order)),
+  };
+}
+
+/** New errors of a patch (warnings do not fail a check). */
+export function newErrors(p: PatchCheck): CheckDiagnostic[] {
+  return p.new.filter((x) => x.diagnostic.severity === 'error');
+}
+
+/** Exit code of a check: 1 any new error, else 3 any ERROR/missing build, else 0. */
+export function checkExitCode(r: CheckResult): 0 | 1 | 3 {
+  if (r.patches.some((p) => newErrors(p).length)) return 1;
+  if (r.patches.some((p) => p.infra.length)) return 3;
+  return 0;
+}
+
+/** A series to check: base and patches (oldest first) with each patch's parent. */
+export interface Series {
+  base: string;
+  patches: { sha: string; parent: string }[];
+}
+
+/** Resolve a range (`A..B`; a single rev R means `R..HEAD`; none means `@{upstream}..HEAD` or `HEAD~1..HEAD`) to a series (git I/O). */
+export async function resolveSeries(tree: string, range: string | undefined, tipOnly = false, worktree = false): Promise<Series> {
+  let spec = range;
+  if (!spec) {
+    const up = await git(tree, ['rev-parse', '--verify', '--quiet', '@{upstream}']).catch(() => '');
+    spec = up ? '@{upstream}..HEAD' : 'HEAD~1..HEAD';
+  } else if (!spec.includes('..')) spec = `${spec}..HEAD`;
+  if (spec.includes('...')) throw new Error(`symmetric range '${spec}' is not a series; use A..B`);
+  const [fromRev, toRev] = spec.split('..') as [string, string];
+  const from = await git(tree, ['rev-parse', '--verify', '--quiet', `${fromRev || 'HEAD'}^{commit}`]).catch(() => '');
+  const to = await git(tree, ['rev-parse', '--verify', '--quiet', `${toRev || 'HEAD'}^{commit}`]).catch(() => '');
+  if (!from || !to) throw new Error(`unknown revision in '${spec}'`);
+  const list = (await git(tree, ['rev-list', '--reverse', '--topo-order', '--first-parent', `${from}..${to}`])).split('\n').filter(Boolean);
+  if (worktree) {
+    // Uncommitted changes to tracked files as a temporary commit on top of HEAD (`git stash create`
+    // writes the commit object only: the checkout, the index and the stash list are untouched).
+    const head = await git(tree, ['rev-parse', 'HEAD']);
+    if (to !== head) throw new Error(`--worktree needs a range that ends at HEAD ('${spec}' ends at ${to.slice(0, 12)})`);
+    const wip = await git(tree, ['stash', 'create', 'kmatrix check: uncommitted changes']);
+    if (!wip) throw new Error('--worktree: no uncommitted changes to tracked files');
+    list.push(wip);
+  }
+  if (!list.length) throw new Error(`range '${spec}' contains no commits`);
+  const base = await git(tree, ['rev-parse', `${list[0]}^`]).catch(() => '');
+  if (!base) throw new Error(`the first commit of '${spec}' has no parent`);
+  if (tipOnly) return { base, patches: [{ sha: list[list.length - 1]!, parent: base }] };
+  return { base, patches: list.map((sha, i) => ({ sha, parent: i ? list[i - 1]! : base })) };
+}
+
+/** The lines a patch adds (`git diff -U0 parent patch`, git I/O). */
+export async function touchedLines(tree: string, parent: string, sha: string): Promise<TouchedLines> {
+  return parseHunks(await git(tree, ['diff', '-U0', '--no-color', '--no-ext-diff', '--no-renames', parent, sha]));
+}
