@@ -3,20 +3,11 @@ import { checkExitCode, checkPatch, checkSeries, inTouchedLines, parseHunks, typ
 import type { ComparableBuild } from '../../src/compare/diff.js';
 import { checkJson, renderCheckMarkdown, renderCheckText } from '../../src/report/check-report.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
 const TC = 'arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0';
 const CELLS = ['virt-v7/UP', 'virt-v7/SMP', 'virt-v7/UP-on-SMP'];
-const V7WBI: Diagnostic = {
-  kind: 'modpost-undefined',
-  severity: 'error',
-  file: null,
-  line: null,
-  column: null,
-  symbol: 'v7wbi_flush_kern_tlb_range',
-  module: 'mm/zsmalloc.ko',
-  message: 'ERROR: modpost: "v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
-  fingerprint: 'modpost-undefined:v7wbi',
-};
+const V7WBI: Diagnostic = v7wbiDiagnostic({ fingerprint: 'modpost-undefined:v7wbi' });
 const warn = (file: string, line: number, fp: string): Diagnostic => ({
   kind: 'compile-warning',
   severity: 'warning',

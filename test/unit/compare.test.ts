@@ -17,19 +17,10 @@ import { cellId, openStore, recordBuild, startRun, upsertCommit } from '../../sr
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { commitsByPrefix, findBuild, lastNightly, latestBuildsAt, nightlyBuilds, recentCommits, recordNightly } from '../../src/store/queries.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
 const TC = 'arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0';
-const V7WBI: Diagnostic = {
-  kind: 'modpost-undefined',
-  severity: 'error',
-  file: null,
-  line: null,
-  column: null,
-  symbol: 'v7wbi_flush_kern_tlb_range',
-  module: 'mm/zsmalloc.ko',
-  message: 'ERROR: modpost: "v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
-  fingerprint: 'fp-v7wbi',
-};
+const V7WBI: Diagnostic = v7wbiDiagnostic();
 const FLUSH: Diagnostic = { ...V7WBI, symbol: 'flush_tlb_kernel_range', message: 'ERROR: modpost: "flush_tlb_kernel_range" [mm/zsmalloc.ko] undefined!', fingerprint: 'fp-flush' };
 const WARN: Diagnostic = {
   kind: 'compile-warning',

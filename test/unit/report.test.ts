@@ -13,18 +13,9 @@ import { renderNightlyMarkdown } from '../../src/report/markdown.js';
 import type { NightlyReport } from '../../src/report/nightly-report.js';
 import { reproducer, shq } from '../../src/report/reproducer.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
-const V7WBI: Diagnostic = {
-  kind: 'modpost-undefined',
-  severity: 'error',
-  file: null,
-  line: null,
-  column: null,
-  symbol: 'v7wbi_flush_kern_tlb_range',
-  module: 'mm/zsmalloc.ko',
-  message: 'ERROR: modpost: "v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
-  fingerprint: 'fp-v7wbi',
-};
+const V7WBI: Diagnostic = v7wbiDiagnostic();
 const CE: Diagnostic = {
   kind: 'compile-error',
   severity: 'error',

@@ -16,18 +16,12 @@ import {
 } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import type { Diagnostic } from '../../src/types.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
-const diag: Diagnostic = {
-  kind: 'modpost-undefined',
-  severity: 'error',
-  file: null,
-  line: null,
-  column: null,
-  symbol: 'v7wbi_flush_kern_tlb_range',
-  module: 'mm/zsmalloc.ko',
+const diag: Diagnostic = v7wbiDiagnostic({
   message: 'modpost: "v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
   fingerprint: '0123456789abcdef',
-};
+});
 
 function fresh() {
   const path = join(mkdtempSync(join(tmpdir(), 'kmatrix-store-')), 'r', 'kmatrix.db');
