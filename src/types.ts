@@ -47,3 +47,15 @@ export const INFRA_KINDS: ReadonlySet<DiagnosticKind> = new Set<DiagnosticKind>(
   'killed',
   'infra',
 ]);
+
+/** A commit as recorded. */
+export interface CommitInfo {
+  sha: string;
+  treeSha: string;
+  subject: string;
+  author: string;
+  authorDate: string;
+}
+
+/** A bisect step's verdict, relative to the endpoints (like `git bisect` terms). */
+export type Verdict = 'good' | 'bad' | 'skip';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { classifyFile } from '../classify/index.js';
 import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
 import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
 import { commonGitDir, resolveRevisions } from '../build/git.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import { hashOf, loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
 import { PACKAGE_ROOT } from '../version.js';

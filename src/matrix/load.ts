@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { MatrixSchema, type MatrixFile } from './schema.js';
 
 /** One buildable cell of the matrix: `<config>/<variant>` with everything needed to build it. */

@@ -1,5 +1,5 @@
 /** The history grid: commits (rows, newest first) × cells (columns), with first-failing markers (pure). */
-import { cellLabels, diagnosticLine } from '../compare/diff.js';
+import { cellLabels, diagnosticLine } from './diagnostic.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import type { LogExcerpt } from './log-excerpt.js';
 

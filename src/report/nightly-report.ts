@@ -1,6 +1,10 @@
-/** The data every nightly renderer (JUnit, Markdown, JSON, HTML) takes. */
+/** The data every nightly renderer (JUnit, Markdown, JSON, HTML) takes, made from a recorded nightly; its notes and JSON. */
 import type { CellDiff, DiffResult } from '../compare/diff.js';
+import type { NightlyOutcome } from '../compare/nightly.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
+import { diagnosticLine } from './diagnostic.js';
+import { buildExcerpts, buildReproducer, historyBuild } from './enrich.js';
+import { historyGrid, type HistoryGrid } from './grid.js';
 import type { LogExcerpt } from './log-excerpt.js';
 
 /** One cell of a nightly: its build at the ref and how it changed since the baseline. */
@@ -29,4 +33,80 @@ export interface NightlyReport {
   cells: NightlyCell[];
   diff: DiffResult;
   exitCode: number;
+}
+
+/** A recorded nightly as its report (failing cells get reproducer and log excerpts: reads logs) and its history grid. */
+export function nightlyReport(o: NightlyOutcome): { report: NightlyReport; grid: HistoryGrid } {
+  const at = new Map(o.builds.map((b) => [b.cell, b]));
+  const cells: NightlyCell[] = o.diff.cells
+    .filter((c) => o.order.includes(c.cell))
+    .map((change) => {
+      const b = at.get(change.cell) ?? null;
+      const failing = b !== null && b.status !== 'PASS';
+      return {
+        cell: change.cell,
+        status: b?.status ?? null,
+        seconds: b?.seconds ?? 0,
+        diagnostics: b?.diagnostics ?? [],
+        logPath: b?.logPath ?? null,
+        reproducer: failing ? buildReproducer(b) : null,
+        excerpts: failing ? buildExcerpts(b) : [],
+        change,
+      };
+    });
+  const { builds: _b, baselineBuilds: _bb, order: _o, ...head } = o;
+  const report: NightlyReport = { ...head, cells };
+  const commits = [{ sha: o.sha, subject: o.subject, label: o.ref }];
+  const sameSha = o.baselineSha === o.sha;
+  if (o.baselineSha && !sameSha) commits.push({ sha: o.baselineSha, subject: o.baselineSubject ?? '', label: 'baseline' });
+  const grid = historyGrid(commits, o.order, [...o.builds, ...(sameSha ? [] : o.baselineBuilds)].map(historyBuild), {
+    title: `kmatrix nightly #${o.id}: ${o.matrixName} @ ${o.sha.slice(0, 12)}`,
+    generatedAt: o.createdAt,
+    notes: nightlyNotes(report),
+  });
+  return { report, grid };
+}
+
+/** The verdict lines a nightly shows above its grid. */
+export function nightlyNotes(r: NightlyReport): string[] {
+  const n = (t: string) => r.diff.cells.filter((c) => c.transition === t);
+  const L = [
+    `${n('regression').length} regression(s), ${n('fixed').length} fixed, ${n('still-failing').length} still failing, ${n('not-comparable').length} not comparable` +
+      (r.baselineSha ? ` (baseline ${r.baselineSha.slice(0, 12)})` : ' (no baseline: first nightly)'),
+  ];
+  for (const x of r.diff.diagnostics.filter((d) => d.change === 'new' && d.diagnostic.severity === 'error')) {
+    L.push(`new: ${x.diagnostic.kind}: ${diagnosticLine(x.diagnostic)} — ${x.cells.join(', ')}`);
+  }
+  return L;
+}
+
+/** The `--json` document of a nightly. */
+export function nightlyJson(r: NightlyReport): Record<string, unknown> {
+  return {
+    id: r.id,
+    ref: r.ref,
+    sha: r.sha,
+    subject: r.subject,
+    matrix: { name: r.matrixName, hash: r.matrixHash },
+    baseline: r.baselineSha,
+    createdAt: r.createdAt,
+    exitCode: r.exitCode,
+    cells: r.cells.map((c) => ({
+      cell: c.cell,
+      status: c.status,
+      from: c.change.from,
+      to: c.change.to,
+      transition: c.change.transition,
+      reason: c.change.reason,
+      detail: c.change.detail,
+      seconds: c.seconds,
+      log: c.logPath,
+      new: c.change.new,
+      gone: c.change.gone,
+      persisting: c.change.persisting,
+      diagnostics: c.diagnostics,
+      reproducer: c.reproducer,
+    })),
+    diagnostics: r.diff.diagnostics.map((x) => ({ change: x.change, ...x.diagnostic, cells: x.cells })),
+  };
 }

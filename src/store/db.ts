@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BuildStatus, Diagnostic } from '../types.js';
+import type { BuildStatus, CommitInfo, Diagnostic } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** An open result store. */
@@ -55,15 +55,6 @@ export function startRun(db: Store, run: RunInfo, now = new Date()): number {
 /** Mark a run finished. */
 export function finishRun(db: Store, runId: number, now = new Date()): void {
   db.prepare(`UPDATE runs SET finished_at = ? WHERE id = ?`).run(now.toISOString(), runId);
-}
-
-/** A commit as recorded. */
-export interface CommitInfo {
-  sha: string;
-  treeSha: string;
-  subject: string;
-  author: string;
-  authorDate: string;
 }
 
 /** Insert or refresh a commit. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { bisectCommand, type BisectDeps, type BisectFlags } from '../../src/cli/bisect.js';
 import { nightlyCommand } from '../../src/cli/nightly.js';
 import { git } from '../../src/build/git.js';
-import type { BisectResultDoc } from '../../src/compare/bisect.js';
+import type { BisectResultDoc } from '../../src/store/bisects.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';
 

@@ -4,25 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { oneCell, registerBisectCommand } from '../../src/cli/bisect.js';
-import {
-  bisectSteps,
-  createBisect,
-  loadBisect,
-  matches,
-  nextStep,
-  parseMatch,
-  recordStep,
-  renderBisectText,
-  targetOf,
-  updateBisect,
-  verdictOf,
-  targetStage,
-  type StepBuild,
-  type Verdict,
-} from '../../src/compare/bisect.js';
+import { nextStep } from '../../src/compare/bisect-search.js';
+import { matches, parseMatch, targetOf, targetStage, verdictOf, type StepBuild } from '../../src/compare/bisect-target.js';
+import { renderBisectText } from '../../src/report/bisect-text.js';
+import { bisectSteps, createBisect, loadBisect, recordStep, updateBisect } from '../../src/store/bisects.js';
 import type { Cell } from '../../src/matrix/load.js';
 import { openStore } from '../../src/store/db.js';
-import type { Diagnostic } from '../../src/types.js';
+import type { Diagnostic, Verdict } from '../../src/types.js';
 
 const diag = (kind: Diagnostic['kind'], fp: string, extra: Partial<Diagnostic> = {}): Diagnostic => ({
   kind,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../src/matrix/errors.js';
+import { InputError } from '../../src/errors.js';
 import { loadMatrix, parseMatrix } from '../../src/matrix/load.js';
 import { cellMatcher } from '../../src/matrix/glob.js';
 import { adhocMatrix, selectCells } from '../../src/cli/options.js';
