@@ -1,5 +1,5 @@
 /** The data every nightly renderer (JUnit, Markdown, JSON, HTML) takes, made from a recorded nightly; its notes and JSON. */
-import type { CellDiff, DiffResult } from '../compare/diff.js';
+import type { CellDiff } from '../compare/diff.js';
 import type { NightlyOutcome } from '../compare/nightly.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { diagnosticLine } from './diagnostic.js';
@@ -19,20 +19,11 @@ export interface NightlyCell {
   change: CellDiff;
 }
 
-/** A finished nightly, ready to render. */
-export interface NightlyReport {
+/** A finished nightly, ready to render (the recorded outcome with its cells enriched; id null for a preview). */
+export interface NightlyReport extends Omit<NightlyOutcome, 'id' | 'exitCode' | 'builds' | 'baselineBuilds' | 'order'> {
   id: number | null;
-  ref: string;
-  sha: string;
-  subject: string;
-  matrixName: string;
-  matrixHash: string;
-  baselineSha: string | null;
-  baselineSubject: string | null;
-  createdAt: string;
-  cells: NightlyCell[];
-  diff: DiffResult;
   exitCode: number;
+  cells: NightlyCell[];
 }
 
 /** A recorded nightly as its report (failing cells get reproducer and log excerpts: reads logs) and its history grid. */
