@@ -14,7 +14,7 @@ import { createRuntime, resolveRuntime, runtimeSettings } from '../runtime/selec
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt } from './options.js';
 
-/** Exit codes (same values as main.ts's EXIT, which cannot be imported: main.ts runs the CLI on import). */
+/** Exit codes every command uses (0 all PASS, 1 any FAIL, 2 usage/input, 3 infrastructure or interrupted). */
 export const CODES = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
 
 /** Flags of the store-reading / building commands. */

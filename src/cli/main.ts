@@ -6,7 +6,10 @@ import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
-import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
+import { diagnosticLine } from '../report/diagnostic.js';
+import { historyBuild } from '../report/enrich.js';
+import { historyGrid, renderHistoryText } from '../report/grid.js';
+import { buildJson, exitCodeFor } from '../report/run-json.js';
 import { commonGitDir, resolveRevisions } from '../build/git.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
@@ -14,17 +17,18 @@ import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerCompareCommands } from './compare.js';
-import { interruptible } from './compare-common.js';
+import { CODES, interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
+import { loadBuild, type LoadedBuild } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
 /** Exit codes every command uses. */
-export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
+const EXIT = CODES;
 
 interface RunFlags extends RuntimeFlags {
   tree?: string;
@@ -96,9 +100,15 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     });
     const statuses = builds.map((b) => b.status);
     const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
-    const output = f.json
-      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n'
-      : renderGrid(builds, { color: process.stdout.isTTY });
+    let output: string;
+    if (f.json) output = JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n';
+    else {
+      // The same grid as `kmatrix report`: the last given revision first, each error once, reproducers.
+      const commits = [...new Map(builds.map((b) => [b.commit.sha, b.commit])).values()].reverse();
+      const stored = builds.map((b) => loadBuild(store, b.buildId)).filter((b): b is LoadedBuild => b !== null);
+      const grid = historyGrid(commits, cells.map((c) => c.name), stored.map(historyBuild));
+      output = renderHistoryText(grid, { color: process.stdout.isTTY });
+    }
     return { code, output };
   } finally {
     intr.dispose();
@@ -141,7 +151,7 @@ export function program(): Command {
       if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
       else {
         process.stdout.write(`${status}\n`);
-        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${diagnosticSummary(d)}\n`);
+        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${d.kind}: ${diagnosticLine(d)}\n`);
       }
       process.exitCode = exitCodeFor([status]);
     });
