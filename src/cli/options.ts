@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
 import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
-import { hashOf, loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
+import { adhocMatrix, withExtraLines } from '../matrix/adhoc.js';
+import { loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** The project's default matrix file. */
@@ -44,16 +45,9 @@ export function kconfigAddLines(value: string): FragmentLine[] {
 /** The matrix and the cells selected by --matrix/--cells/--kconfig/--kconfig-add/--variants. */
 export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
   let matrix = loadMatrix(o.matrix ?? DEFAULT_MATRIX);
-  if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, o.kconfigAdd ?? []);
-  else if (o.kconfigAdd?.length) {
-    // Extra lines on every cell of the matrix.
-    const extra = o.kconfigAdd.map(kconfigAddLines);
-    const cells = matrix.cells.map((c) => {
-      const fragment = mergeFragments([c.fragment, ...extra]);
-      return { ...c, fragment, hash: hashOf([c.hash, fragment.map((l) => [l.symbol, l.value])]) };
-    });
-    matrix = { ...matrix, cells, hash: hashOf(cells.map((c) => [c.name, c.hash])) };
-  }
+  const extra = mergeFragments((o.kconfigAdd ?? []).map(kconfigAddLines));
+  if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, extra);
+  else if (extra.length) matrix = withExtraLines(matrix, extra);
   let cells = matrix.cells;
   if (o.variants !== undefined) {
     const wanted = o.variants.split(',').map((v) => v.trim()).filter(Boolean);
@@ -73,46 +67,6 @@ export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
   }
   if (cells.length === 0) throw new InputError('--variants', null, null, 'no cell left to build');
   return { matrix, cells };
-}
-
-/** Build an ad-hoc matrix (TuxMake-style flags): one config from --kconfig, the template's variants and settings. */
-export function adhocMatrix(template: Matrix, kconfig: string, adds: string[]): Matrix {
-  const isFile = kconfig.includes('/') || existsSync(kconfig);
-  const base = isFile ? resolve(kconfig) : kconfig;
-  if (isFile && !existsSync(base)) throw new InputError('--kconfig', null, null, `config file not found: ${kconfig}`);
-  if (!isFile && !/^[A-Za-z0-9_.+-]+$/.test(kconfig)) throw new InputError('--kconfig', null, null, `'${kconfig}' is not a Kconfig target name`);
-  const name = basename(kconfig).replace(/\.config$/, '').replace(/[^A-Za-z0-9._+-]/g, '_');
-  const extra = mergeFragments(adds.map(kconfigAddLines));
-  const cells: Cell[] = Object.entries(template.file.variants).map(([vname, v]) => {
-    const vlines = v.config.flatMap((l) => parseFragment(l, 'variant'));
-    const fragment = mergeFragments([extra, vlines]);
-    const def = {
-      arch: template.file.arch,
-      crossCompile: template.file.cross_compile,
-      base: isFile ? readFileSync(base, 'utf8') : base,
-      fragment: fragment.map((l) => [l.symbol, l.value]),
-      targets: template.file.targets,
-      artifacts: template.file.artifacts,
-    };
-    return {
-      name: `${name}/${vname}`,
-      config: name,
-      variant: vname,
-      arch: template.file.arch,
-      crossCompile: template.file.cross_compile,
-      base,
-      fragment,
-      targets: template.file.targets,
-      artifacts: template.file.artifacts,
-      timeout: template.file.timeout,
-      runtime: template.file.runtime,
-      image: template.file.image ?? null,
-      ociRuntime: template.file.oci_runtime ?? null,
-      runtimeFlags: template.file.runtime_flags,
-      hash: hashOf(def),
-    };
-  });
-  return { name: `${template.name}+adhoc`, path: null, hash: hashOf(cells.map((c) => [c.name, c.hash])), file: template.file, cells };
 }
 
 /** Parse a positive integer flag or throw a usage error naming it. */
