@@ -31,11 +31,3 @@ export function treeSlot(cache: string, id: string): TreeSlot {
     lockFile: join(root, 'lock'),
   };
 }
-
-/** Kernel SRCARCH for an ARCH value. */
-export function srcArch(arch: string): string {
-  if (arch === 'x86_64' || arch === 'i386') return 'x86';
-  if (arch === 'sparc64') return 'sparc';
-  if (arch === 'sh64') return 'sh';
-  return arch;
-}
