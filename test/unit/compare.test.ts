@@ -114,15 +114,21 @@ describe('diffBuilds: the replay story', () => {
     expect(j.diagnostics.every((x) => Array.isArray(x.cells))).toBe(true);
   });
 
-  it('exit codes: ERROR-caused not-comparable → 3 unless there is a regression; against nothing → 0', () => {
+  it('exit codes: ERROR or not built on either side → 3 unless there is a regression; config change → 0', () => {
     const withErr = [b('virt-v7/UP', 'ERROR', [INFRA]), b('virt-v7/SMP', 'PASS'), b('virt-v7/UP-on-SMP', 'PASS')];
     expect(diffExitCode(diffBuilds(baseline, withErr))).toBe(3);
     expect(diffExitCode(diffBuilds(baseline, [...withErr.slice(0, 2), b('virt-v7/UP-on-SMP', 'FAIL', [FLUSH])]))).toBe(1);
-    expect(diffExitCode(diffBuilds(baseline, [b('virt-v7/UP', 'PASS', [], { configHash: 'new' })]))).toBe(0);
+    const reconfigured = baseline.map((x) => b(x.cell, 'PASS', [], { configHash: 'new' }));
+    expect(diffExitCode(diffBuilds(baseline, reconfigured))).toBe(0);
+    // A cell missing on the new side (it threw, was interrupted…) is unknown, never a clean 0.
+    const notBuilt = diffBuilds(baseline, reconfigured.slice(0, 1));
+    expect(notBuilt.cells.filter((c) => c.reason === 'not-built')).toHaveLength(2);
+    expect(diffExitCode(notBuilt)).toBe(3);
     const first = diffBuilds([], pgtable);
     expect(first.from).toBeNull();
     expect(first.cells.every((c) => c.reason === 'no-baseline')).toBe(true);
-    expect(diffExitCode(first)).toBe(0);
+    // `diff A B` with nothing at A compared nothing: unknown; a first nightly has no baseline by design.
+    expect(diffExitCode(first)).toBe(3);
     expect(nightlyExitCode(first)).toBe(0);
     expect(nightlyExitCode(diffBuilds(baseline, pgtable))).toBe(1);
     expect(nightlyExitCode(diffBuilds(baseline, withErr))).toBe(3);
