@@ -15,7 +15,7 @@ import {
 import { nightlyExitCode } from '../../src/compare/nightly.js';
 import { cellId, openStore, recordBuild, startRun, upsertCommit } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { commitsByPrefix, findBuild, lastNightly, latestBuildsAt, nightlyBuilds, recentCommits, recordNightly } from '../../src/store/queries.js';
+import { commitsByPrefix, findBuild, lastNightly, latestBuildsAt, nightlyBuilds, partialNightliesSince, recentCommits, recordNightly } from '../../src/store/queries.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
@@ -209,7 +209,7 @@ describe('store queries and the nightly migration', () => {
     add('2'.repeat(40), '2024-03-01T00:00:00Z', 'c/UP', 'h', 'PASS');
     add('3'.repeat(40), '2024-02-01T00:00:00+01:00', 'c/UP', 'h', 'PASS');
     expect(recentCommits(db, 2).map((c) => c.sha[0])).toEqual(['2', '3']);
-    const base = { runId: run, ref: 'main', matrixName: 'm', matrixHash: 'mh', baselineSha: null, createdAt: 'now', regressions: 0, exitCode: 0 };
+    const base = { runId: run, ref: 'main', matrixName: 'm', matrixHash: 'mh', baselineSha: null, createdAt: 'now', regressions: 0, exitCode: 0, partial: null };
     const b1 = add('1'.repeat(40), '2024-01-01T00:00:00Z', 'c/SMP', 'h', 'FAIL');
     recordNightly(db, { ...base, sha: '1'.repeat(40) }, [b1]);
     const id = recordNightly(db, { ...base, sha: '2'.repeat(40), baselineSha: '1'.repeat(40) });
@@ -217,5 +217,19 @@ describe('store queries and the nightly migration', () => {
     expect(nightlyBuilds(db, id)).toEqual([]);
     expect(lastNightly(db, 'm')).toMatchObject({ id, sha: '2'.repeat(40), baselineSha: '1'.repeat(40), runId: run });
     expect(lastNightly(db, 'other')).toBeNull();
+  });
+
+  it('a partial nightly is recorded as such and never picked as the baseline', () => {
+    const { db, run } = store();
+    const base = { runId: run, ref: 'main', matrixName: 'm', matrixHash: 'mh', baselineSha: null, createdAt: 'now', regressions: 0, exitCode: 0, partial: null };
+    const complete = recordNightly(db, { ...base, sha: '1'.repeat(40) });
+    const p1 = recordNightly(db, { ...base, sha: '2'.repeat(40), exitCode: 3, partial: 'interrupted' });
+    const p2 = recordNightly(db, { ...base, sha: '3'.repeat(40), exitCode: 3, partial: 'ERROR in c/UP' });
+    expect(lastNightly(db, 'm')).toMatchObject({ id: p2, partial: 'ERROR in c/UP' });
+    expect(lastNightly(db, 'm', { complete: true })).toMatchObject({ id: complete, sha: '1'.repeat(40), partial: null });
+    expect(partialNightliesSince(db, 'm', complete).map((n) => [n.id, n.partial])).toEqual([
+      [p2, 'ERROR in c/UP'],
+      [p1, 'interrupted'],
+    ]);
   });
 });

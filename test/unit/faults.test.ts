@@ -7,9 +7,12 @@ import { cellSlug } from '../../src/build/paths.js';
 import { DEFAULT_MATRIX } from '../../src/cli/options.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import { runMatrix, type RunResult } from '../../src/pipeline.js';
+import { runNightly } from '../../src/compare/nightly.js';
+import { renderJunit } from '../../src/report/junit.js';
 import { exitCodeFor } from '../../src/report/table.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { buildDiagnostics, openStore, runBuilds } from '../../src/store/db.js';
+import { lastNightly } from '../../src/store/queries.js';
 import { fakeRuntime, fakeTree, type FakeStep } from '../helpers/fake-tree.js';
 
 const matrix = loadMatrix(DEFAULT_MATRIX);
@@ -126,3 +129,44 @@ describe('a cell that throws is recorded, never dropped', () => {
 
 // The first test's commits (short SHAs, as in log paths), known once its tree exists.
 const ids = { first: '', second: '' };
+
+describe('only complete nightlies are baselines', () => {
+  it('a nightly with a cell that threw is recorded partial (exit 3); the next one compares against the last complete one and says so', async () => {
+    const { tree, shas } = fakeTree(2);
+    const results = mkdtempSync(join(tmpdir(), 'kmatrix-faults-'));
+    const store = openStore(join(results, 'kmatrix.db'));
+    const nightly = (ref: string, rt: Runtime, rebuild = false) =>
+      runNightly({
+        store,
+        tree,
+        matrix,
+        cells: matrix.cells,
+        ref,
+        runtimeName: 'host',
+        runtime: async () => rt,
+        rebuild,
+        cache: join(results, 'cache'),
+        resultsDir: results,
+        command: 'nightly',
+        progress: 'silent',
+      });
+    const good = fakeRuntime(matrix.cells);
+    const first = await nightly(shas[0]!, good);
+    expect(first.report.partial).toBeNull();
+    const broken = fakeRuntime(matrix.cells, (_spec, cell) => {
+      if (cell === SMP) throw new Error('lost connection to the engine');
+    });
+    const second = await nightly(shas[1]!, broken);
+    expect(second.report.partial).toBe('ERROR in virt-v7/SMP');
+    expect(second.report.exitCode).toBe(3);
+    expect(second.report.baselineNote).toMatch(/^nightly #1 .*the last complete one$/);
+    expect(renderJunit(second.report)).toContain('name="kmatrix nightly zsmalloc-arm (partial)"');
+    const third = await nightly(shas[1]!, good, true);
+    expect(third.report.partial).toBeNull();
+    expect(third.report.baselineSha).toBe(shas[0]);
+    expect(third.report.baselineNote).toMatch(/^nightly #1 .*the last complete one; skipped partial #2 \(ERROR in virt-v7\/SMP\)$/);
+    expect(third.report.exitCode).toBe(0);
+    expect(lastNightly(store, matrix.name, { complete: true })?.id).toBe(third.report.id);
+    store.close();
+  });
+});
