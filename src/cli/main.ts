@@ -82,7 +82,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const store = openStore(dbPath);
   const intr = interruptible();
   try {
-    const { builds } = await runMatrix({
+    const { builds, missing } = await runMatrix({
       tree,
       matrix,
       cells,
@@ -99,9 +99,12 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
-    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
+    // A cell with no recorded build is unknown: never PASS, so never exit 0.
+    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(missing.length ? [...statuses, 'ERROR'] : statuses);
+    for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
+    const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     let output: string;
-    if (f.json) output = JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n';
+    if (f.json) output = JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n';
     else {
       // The same grid as `kmatrix report`: the last given revision first, each error once, reproducers.
       const commits = [...new Map(builds.map((b) => [b.commit.sha, b.commit])).values()].reverse();

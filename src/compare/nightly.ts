@@ -1,7 +1,7 @@
 /** Nightly: build a ref, compare with the last nightly of the matrix (or a baseline), record it (I/O orchestration). */
 import { commitInfo, resolveRevisions } from '../build/git.js';
 import type { Cell } from '../matrix/load.js';
-import { findBuild, lastNightly, nightlyBuilds, recordNightly, storedCommit, type LoadedBuild } from '../store/queries.js';
+import { findBuild, lastNightly, nightlyBuilds, partialNightliesSince, recordNightly, storedCommit, type LoadedBuild } from '../store/queries.js';
 import { ensureBuilds, storedBuild, type BuildContext } from './builds.js';
 import { diffBuilds, type DiffResult } from './diff.js';
 
@@ -27,6 +27,10 @@ export interface NightlyOutcome {
   matrixHash: string;
   baselineSha: string | null;
   baselineSubject: string | null;
+  /** How the baseline was chosen, e.g. `nightly #4 (last complete; skipped partial #5)` or `--baseline v6.1`. */
+  baselineNote: string | null;
+  /** Why this nightly is partial (interrupted, ERROR or unbuilt cells): it is not a baseline for the next one. Null when complete. */
+  partial: string | null;
   createdAt: string;
   /** Cell names in matrix order. */
   order: string[];
@@ -45,22 +49,36 @@ export function nightlyExitCode(diff: DiffResult): 0 | 1 | 3 {
   return 0;
 }
 
-/** Baseline builds: the previous nightly's run (or the latest builds at its sha), or a given revision's. */
-async function baselineBuilds(o: NightlyOptions): Promise<{ sha: string | null; builds: LoadedBuild[] }> {
+/** Why a nightly is partial (interrupted, or a cell at the ref ERROR or not built), or null when complete (pure). */
+export function partialReason(diff: DiffResult, interrupted: boolean): string | null {
+  const why: string[] = [];
+  if (interrupted) why.push('interrupted');
+  const err = diff.cells.filter((c) => c.to === 'ERROR').map((c) => c.cell);
+  const none = diff.cells.filter((c) => c.to === null).map((c) => c.cell);
+  if (err.length) why.push(`ERROR in ${err.join(', ')}`);
+  if (none.length) why.push(`not built: ${none.join(', ')}`);
+  return why.length ? why.join('; ') : null;
+}
+
+/** Baseline builds: the last complete nightly's (or the latest builds at its sha), or a given revision's; and how it was chosen. */
+async function baselineBuilds(o: NightlyOptions): Promise<{ sha: string | null; builds: LoadedBuild[]; note: string | null }> {
   const which = o.baseline ?? 'last';
   if (which === 'last') {
-    const prev = lastNightly(o.store, o.matrix.name);
-    if (!prev) return { sha: null, builds: [] };
+    // Only a complete nightly is a baseline: a partial one could hide a regression in the cells it lacks.
+    const prev = lastNightly(o.store, o.matrix.name, { complete: true });
+    const skipped = partialNightliesSince(o.store, o.matrix.name, prev?.id ?? 0);
+    const skips = skipped.length ? `; skipped partial ${skipped.map((n) => `#${n.id} (${n.partial})`).join(', ')}` : '';
+    if (!prev) return { sha: null, builds: [], note: skipped.length ? `no complete nightly yet${skips}` : null };
     // The builds that nightly compared; for cells it did not have, the latest build at its sha.
     const own = new Map(nightlyBuilds(o.store, prev.id).map((b) => [b.cell, b]));
     const builds = o.cells
       .map((c) => own.get(c.name) ?? storedBuild(o.store, prev.sha, c, o.runtimeName) ?? findBuild(o.store, prev.sha, c.name, { stage: 'build' }))
       .filter((b): b is LoadedBuild => b !== null);
-    return { sha: prev.sha, builds };
+    return { sha: prev.sha, builds, note: `nightly #${prev.id} of ${prev.createdAt} (${prev.ref}), the last complete one${skips}` };
   }
   const [sha] = await resolveRevisions(o.tree, [which]);
   const r = await ensureBuilds({ ...o, shas: [sha!], noBuild: o.noBuild, rebuild: false });
-  return { sha: sha!, builds: r.builds.get(sha!) ?? [] };
+  return { sha: sha!, builds: r.builds.get(sha!) ?? [], note: `--baseline ${which}` };
 }
 
 /** Run a nightly: build the ref (a run of its own; the result cache applies), diff against the baseline, record it. */
@@ -76,13 +94,15 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyOutcome> {
   const baseInfo = base.sha ? storedCommit(o.store, base.sha) : null;
   const createdAt = (o.now ?? new Date()).toISOString();
   const regressions = diff.cells.filter((c) => c.transition === 'regression').length;
-  const head = { ref: o.ref, sha: sha!, matrixName: o.matrix.name, matrixHash: o.matrix.hash, baselineSha: base.sha, createdAt };
+  const partial = partialReason(diff, o.signal?.aborted ?? false);
+  const head = { ref: o.ref, sha: sha!, matrixName: o.matrix.name, matrixHash: o.matrix.hash, baselineSha: base.sha, createdAt, partial };
   const id = recordNightly(o.store, { ...head, runId: got.runIds[0] ?? null, regressions, exitCode }, now.map((b) => b.id));
   return {
     ...head,
     id,
     subject: info.subject,
     baselineSubject: baseInfo?.subject ?? null,
+    baselineNote: base.note,
     order,
     builds: now,
     baselineBuilds: base.builds,

@@ -51,7 +51,7 @@ export function nightlyReport(o: NightlyOutcome): { report: NightlyReport; grid:
   const sameSha = o.baselineSha === o.sha;
   if (o.baselineSha && !sameSha) commits.push({ sha: o.baselineSha, subject: o.baselineSubject ?? '', label: 'baseline' });
   const grid = historyGrid(commits, o.order, [...o.builds, ...(sameSha ? [] : o.baselineBuilds)].map(historyBuild), {
-    title: `kmatrix nightly #${o.id}: ${o.matrixName} @ ${o.sha.slice(0, 12)}`,
+    title: `kmatrix nightly #${o.id}${o.partial ? ' (partial)' : ''}: ${o.matrixName} @ ${o.sha.slice(0, 12)}`,
     generatedAt: o.createdAt,
     notes: nightlyNotes(report),
   });
@@ -62,6 +62,8 @@ export function nightlyReport(o: NightlyOutcome): { report: NightlyReport; grid:
 export function nightlyNotes(r: NightlyReport): string[] {
   const n = (t: string) => r.diff.cells.filter((c) => c.transition === t);
   const L = [
+    ...(r.partial ? [`PARTIAL nightly (${r.partial}): not a baseline for the next one`] : []),
+    ...(r.baselineNote ? [`baseline: ${r.baselineNote}`] : []),
     `${n('regression').length} regression(s), ${n('fixed').length} fixed, ${n('still-failing').length} still failing, ${n('not-comparable').length} not comparable` +
       (r.baselineSha ? ` (baseline ${r.baselineSha.slice(0, 12)})` : ' (no baseline: first nightly)'),
   ];
@@ -80,6 +82,8 @@ export function nightlyJson(r: NightlyReport): Record<string, unknown> {
     subject: r.subject,
     matrix: { name: r.matrixName, hash: r.matrixHash },
     baseline: r.baselineSha,
+    baselineNote: r.baselineNote,
+    partial: r.partial,
     createdAt: r.createdAt,
     exitCode: r.exitCode,
     cells: r.cells.map((c) => ({
