@@ -7,6 +7,15 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'kmatrix');
 }
 
+/**
+ * Where results (the SQLite store and the build logs) go by default: `$KMATRIX_RESULTS`, else
+ * `$XDG_DATA_HOME/kmatrix`, else `~/.local/share/kmatrix` — a directory the user owns, wherever kmatrix is installed.
+ */
+export function resultsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['KMATRIX_RESULTS']) return env['KMATRIX_RESULTS'];
+  return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'kmatrix');
+}
+
 /** Per-tree cache layout: one worktree at a fixed path (stable for incremental builds) and one O= dir per cell. */
 export interface TreeSlot {
   root: string;

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { openStore, type Store } from '../store/db.js';
 import { createRuntime, resolveRuntime, runtimeSettings } from '../runtime/select.js';
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
-import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt } from './options.js';
+import { DB_HELP, DEFAULT_MATRIX, defaultDb, positiveInt } from './options.js';
 
 /** Exit codes every command uses (0 all PASS, 1 any FAIL, 2 usage/input, 3 infrastructure or interrupted). */
 export const CODES = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
@@ -52,19 +52,19 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
   const c = cmd
     .option('--tree <dir>', 'kernel git tree (default: current directory)')
     .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
-    .option('--db <file>', `result store (default: ${DEFAULT_DB})`)
+    .option('--db <file>', DB_HELP)
     .option('--cells <glob>', "only cells matching (e.g. 'virt-v7/*'; comma separates alternatives)");
   if (!build) return c;
   return addRuntimeOptions(
     c
-      .option('-j, --jobs <n>', 'builds at once', positiveInt('--jobs'))
-      .option('--make-jobs <n>', 'make -j per build', positiveInt('--make-jobs')),
+      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
+      .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs')),
   );
 }
 
 /** Resolved paths of the common flags. */
 export function paths(f: StoreFlags, deps: CommandDeps): { tree: string; dbPath: string; resultsDir: string; cache: string } {
-  const dbPath = resolve(f.db ?? DEFAULT_DB);
+  const dbPath = resolve(f.db ?? defaultDb());
   return { tree: resolve(f.tree ?? process.cwd()), dbPath, resultsDir: resolve(dbPath, '..'), cache: deps.cache ?? cacheRoot() };
 }
 

@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
-import { dirname, join } from 'node:path';
 import { classifyFile } from '../classify/index.js';
 import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
@@ -11,33 +10,23 @@ import { historyBuild } from '../report/enrich.js';
 import { historyGrid, renderHistoryText } from '../report/grid.js';
 import { buildJson, exitCodeFor } from '../report/run-json.js';
 import { commonGitDir, resolveRevisions } from '../build/git.js';
-import { ContainerRuntime } from '../runtime/container.js';
-import { ensureImage } from '../runtime/image.js';
-import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerCompareCommands } from './compare.js';
-import { CODES, interruptible } from './compare-common.js';
+import { addStoreFlags, CODES, interruptible, paths, runtimeFor, type StoreFlags } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
-import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
+import { registerImageCommands } from './image.js';
 import { openStore } from '../store/db.js';
 import { loadBuild, type LoadedBuild } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
-import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { selectCells } from './options.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
 /** Exit codes every command uses. */
 const EXIT = CODES;
 
-interface RunFlags extends RuntimeFlags {
-  tree?: string;
-  matrix?: string;
-  db?: string;
-  json?: boolean;
-  cells?: string;
-  jobs?: number;
-  makeJobs?: number;
+interface RunFlags extends StoreFlags {
   kconfigOnly?: boolean;
   rebuild?: boolean;
   kconfig?: string;
@@ -47,38 +36,27 @@ interface RunFlags extends RuntimeFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Common run/demo flags. */
+/** Common run/demo flags: the store/build flags every building command has, and the run-only ones. */
 function addRunFlags(cmd: Command): Command {
-  const c = cmd
-    .option('--tree <dir>', 'kernel git tree (default: current directory)')
-    .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
-    .option('--db <file>', `result store (default: ${DEFAULT_DB})`)
+  return addStoreFlags(cmd, true)
     .option('--json', 'machine-readable output on stdout (progress goes to stderr)')
-    .option('--cells <glob>', "only cells matching (e.g. 'virt-v7/*'; comma separates alternatives)")
-    .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
-    .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
     .option('--kconfig-only', 'stop after the Kconfig stage (seconds per cell)')
     .option('--rebuild', 'build even when the store has this (tree, cell, toolchain) result already')
     .option('--kconfig <name|file>', 'ad-hoc base config (a defconfig/all*config target or a config file)')
     .option('--kconfig-add <CONFIG_X=y|file>', 'extra Kconfig line or fragment file (repeatable)', collect)
     .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP');
-  return addRuntimeOptions(c);
 }
 
 /** Execute a matrix run from flags; returns the exit code. */
 async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
   const { matrix, cells } = selectCells(f);
-  const tree = resolve(treeOverride ?? f.tree ?? process.cwd());
-  const dbPath = resolve(f.db ?? DEFAULT_DB);
-  const cache = cacheRoot();
+  const { dbPath, resultsDir, cache, ...p } = paths(f, {});
+  const tree = treeOverride ?? p.tree;
+  // Bad trees and revisions are usage errors: report them before spending time on an image.
+  await commonGitDir(tree);
+  await resolveRevisions(tree, revs);
   // Cells of one matrix share their runtime settings: one runtime for the whole run.
-  const runtime = createRuntime(runtimeSettings(cells[0]!, runtimeOverrides(f)), { cache });
-  if (runtime instanceof ContainerRuntime) {
-    // Bad trees and revisions are usage errors: report them before spending time on an image.
-    await commonGitDir(tree);
-    await resolveRevisions(tree, revs);
-    await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
-  }
+  const runtime = await runtimeFor(cells, f, {}, cache).get();
   const store = openStore(dbPath);
   const intr = interruptible();
   try {
@@ -89,7 +67,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       revisions: revs,
       store,
       cache,
-      resultsDir: dirname(dbPath),
+      resultsDir,
       runtime,
       jobs: f.jobs,
       makeJobs: f.makeJobs,

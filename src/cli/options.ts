@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { resultsRoot } from '../build/paths.js';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
 import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
@@ -9,8 +10,13 @@ import { PACKAGE_ROOT } from '../version.js';
 
 /** The project's default matrix file. */
 export const DEFAULT_MATRIX = join(PACKAGE_ROOT, 'matrix', 'zsmalloc-arm.yaml');
-/** The default result store. */
-export const DEFAULT_DB = join(PACKAGE_ROOT, 'results', 'kmatrix.db');
+/** The default result store: `kmatrix.db` in the results directory (logs go to `logs/` beside it). */
+export function defaultDb(env: NodeJS.ProcessEnv = process.env): string {
+  return join(resultsRoot(env), 'kmatrix.db');
+}
+
+/** How --db's default reads in help texts. */
+export const DB_HELP = 'result store (default: $KMATRIX_RESULTS/kmatrix.db, else $XDG_DATA_HOME/kmatrix/kmatrix.db, else ~/.local/share/kmatrix/kmatrix.db)';
 
 /** Options shared by every command that selects cells. */
 export interface CellOptions {
