@@ -13,7 +13,8 @@ export interface ClassifyOptions {
 }
 
 const RECENT_LINES = 12;
-const MAX_LINE = 4096;
+/** Characters of a line the classifier looks at (the rest of a longer line is ignored). */
+export const MAX_LINE = 4096;
 const MAX_DEFERRED = 256;
 const MAX_LEARNT_ROOTS = 16;
 /** Lines read before deciding which prefixes repeat (bounded: at most SAMPLE × MAX_LINE chars held). */

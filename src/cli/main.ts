@@ -1,8 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
 import { dirname, join } from 'node:path';
-import { classifyFile } from '../classify/index.js';
-import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../matrix/errors.js';
 import { runMatrix } from '../pipeline.js';
@@ -13,6 +11,7 @@ import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
+import { registerClassifyCommand } from './classify.js';
 import { registerCompareCommands } from './compare.js';
 import { interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
@@ -125,26 +124,7 @@ export function program(): Command {
     process.exitCode = code;
   });
 
-  p.command('classify')
-    .description('classify a saved build log (.log or .log.gz)')
-    .argument('<log>', 'build log')
-    .option('--json', 'print {"status", "diagnostics"}')
-    .option('--root <dir>', 'source/build root to strip from paths (repeatable)', collect)
-    .option('--exit-code <n>', "make's exit code, if known", (v) => Number(v))
-    .action(async (log: string, f: { json?: boolean; root?: string[]; exitCode?: number }) => {
-      const diagnostics = await classifyFile(resolve(log), { roots: f.root ?? [] }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new InputError(log, null, null, 'no such log file');
-        throw e;
-      });
-      // Without --exit-code the status comes from the log alone.
-      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? 0, missingArtifacts: [] });
-      if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
-      else {
-        process.stdout.write(`${status}\n`);
-        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${diagnosticSummary(d)}\n`);
-      }
-      process.exitCode = exitCodeFor([status]);
-    });
+  registerClassifyCommand(p);
 
   addRunFlags(
     p
