@@ -77,7 +77,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const store = openStore(dbPath);
   const intr = interruptible();
   try {
-    const { builds } = await runMatrix({
+    const { builds, missing } = await runMatrix({
       tree,
       matrix,
       cells,
@@ -94,9 +94,12 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
-    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
+    // A cell with no recorded build is unknown: never PASS, so never exit 0.
+    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(missing.length ? [...statuses, 'ERROR'] : statuses);
+    for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
+    const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     const output = f.json
-      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n'
+      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n'
       : renderGrid(builds, { color: process.stdout.isTTY });
     return { code, output };
   } finally {

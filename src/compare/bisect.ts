@@ -386,6 +386,12 @@ export async function runBisect(o: BisectOptions): Promise<BisectOutcome> {
     const g = got.get(row.good);
     const b = got.get(row.bad);
     if (!g || !b) return finish('running', { message: 'interrupted while building the endpoints' });
+    // An endpoint that could not be built (infrastructure ERROR) says nothing about the target: stop, resumable.
+    const broken = [g.b, b.b].filter((x) => x.status === 'ERROR');
+    if (broken.length) {
+      const why = broken.map((x) => `${short(x.commitSha)}: ${x.diagnostics.find((d) => d.severity === 'error')?.message ?? 'ERROR'}`);
+      return finish('running', { message: `an endpoint could not be built (ERROR, not a verdict): ${why.join('; ')}` });
+    }
     const [failing, passing] = row.reverse ? [g.b, b.b] : [b.b, g.b];
     const filter = row.match ? parseMatch(row.match) : null;
     const target = targetOf(failing, passing, filter);
