@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_KINDS, type Diagnostic } from '../../src/types.js';
 import { INFRA_KINDS, KIND_INFO, KIND_STAGE, KIND_UNITS } from '../../src/classify/index.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 import { escapeData, escapeProperty, renderGithubAnnotations } from '../../src/report/github.js';
 
 describe('kinds describe themselves (issue #10 item 6)', () => {
@@ -28,18 +29,7 @@ describe('kinds describe themselves (issue #10 item 6)', () => {
 });
 
 describe('GitHub Actions annotations', () => {
-  const d = (o: Partial<Diagnostic>): Diagnostic => ({
-    kind: 'compile-error',
-    severity: 'error',
-    file: null,
-    line: null,
-    column: null,
-    symbol: null,
-    module: null,
-    message: 'm',
-    fingerprint: '0123456789abcdef',
-    ...o,
-  });
+  const d = (o: Partial<Diagnostic>): Diagnostic => v7wbiDiagnostic({ kind: 'compile-error', symbol: null, module: null, ...o });
   it('escapes data (%, CR, LF) and properties (also : and ,) as the runner does', () => {
     expect(escapeData('100% a\r\nb:c,d')).toBe('100%25 a%0D%0Ab:c,d');
     expect(escapeProperty('100% a\r\nb:c,d')).toBe('100%25 a%0D%0Ab%3Ac%2Cd');
