@@ -21,6 +21,7 @@ import { openStore } from '../store/db.js';
 import { TOOL_VERSION } from '../version.js';
 import { addShardOptions, DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
 import { registerMergeCommands } from './merge.js';
+import { registerCiCommand } from './ci.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
@@ -178,6 +179,7 @@ export function program(): Command {
   registerBisectCommand(p);
   registerCheckCommand(p);
   registerMergeCommands(p);
+  registerCiCommand(p);
   return p;
 }
 
