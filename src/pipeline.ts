@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
@@ -5,6 +6,7 @@ import pLimit from 'p-limit';
 import { buildCell, type BuildOutcome } from './build/build.js';
 import { checkoutWorktree, commitInfo, commonGitDir, resolveRevisions, treeId } from './build/git.js';
 import { acquireLock } from './build/lock.js';
+import { fingerprint } from './classify/fingerprint.js';
 import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
@@ -57,6 +59,14 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** What runMatrix returns: every build recorded, and every (commit, cell) that has none (never silently dropped). */
+export interface RunResult {
+  runId: number;
+  builds: RunBuild[];
+  /** Cells with no recorded build (interrupted before they started, or the store itself failed), with why. */
+  missing: { commit: CommitInfo; cell: Cell; reason: string }[];
+}
+
 /**
  * Split the machine: how many builds at once, and make -j for each. By default each make gets
  * at least two jobs (a lone -j1 build leaves cores idle once its siblings finish).
@@ -72,7 +82,7 @@ function secs(s: number): string {
 }
 
 /** Build every (revision × cell), recording each build in the store as soon as it ends. */
-export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds: RunBuild[] }> {
+export async function runMatrix(o: RunOptions): Promise<RunResult> {
   const common = await commonGitDir(o.tree);
   const slot = treeSlot(o.cache, treeId(common));
   const shas = await resolveRevisions(o.tree, o.revisions);
@@ -97,12 +107,22 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     release ??= await acquireLock(slot.lockFile, { onWait });
   };
   const builds: RunBuild[] = [];
+  /** (commit, cell) → why it has no recorded build (even recording an ERROR failed, e.g. the store is unwritable). */
+  const failures = new Map<string, string>();
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
   const out = new ProcessOutput(process.stderr, process.stderr);
   try {
     const identities = new Map<string, ToolchainIdentity>();
+    /** Why a toolchain could not be identified (engine gone…): its cells are recorded ERROR without building. */
+    const identityErrors = new Map<string, string>();
     for (const cell of o.cells) {
-      if (!identities.has(cell.crossCompile)) identities.set(cell.crossCompile, await o.runtime.identity(cell.crossCompile));
+      if (identities.has(cell.crossCompile)) continue;
+      try {
+        identities.set(cell.crossCompile, await o.runtime.identity(cell.crossCompile));
+      } catch (e) {
+        identities.set(cell.crossCompile, { runtime: o.runtime.name, image: null, compiler: `unknown: ${cell.crossCompile}gcc not identified` });
+        identityErrors.set(cell.crossCompile, `identifying the toolchain ${cell.crossCompile}gcc failed: ${errorText(e)}`);
+      }
     }
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
     /** Record one build (fresh or a cached result seen at another commit of the same tree). */
@@ -118,7 +138,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
         timedOut: r.timedOut,
         seconds: r.seconds,
         startedAt: r.startedAt,
-        logPath: r.logPath,
+        logPath: r.logPath || null,
         runtime: tc.runtime,
         image: tc.image,
         toolchain: tc.compiler,
@@ -127,7 +147,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     };
     /** The stored result for this (tree, cell, toolchain), reused unless --rebuild. */
     const fromCache = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity): RunBuild | null => {
-      if (o.rebuild) return null;
+      if (o.rebuild || identityErrors.has(cell.crossCompile)) return null;
       const hit: StoredBuild | null = cachedBuild(o.store, {
         treeSha: commit.treeSha,
         cell: cell.name,
@@ -152,6 +172,16 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
       const buildId = hit.commitSha === commit.sha ? hit.id : record(commit, cell, tc, r);
       return { ...r, commit, cell, buildId, toolchain: tc.compiler, cached: true };
     };
+    /** Record a cell whose build could not run or threw as ERROR with an `infra` diagnostic naming the cause. */
+    const recordError = (commit: CommitInfo, cell: Cell, cause: string, t0: number, startedAt: string, logPath: string): RunBuild => {
+      const tc = identities.get(cell.crossCompile)!;
+      const r = errorOutcome(cause, startedAt, (Date.now() - t0) / 1000, logPath);
+      const b: RunBuild = { ...r, commit, cell, buildId: record(commit, cell, tc, r), toolchain: tc.compiler, cached: false };
+      builds.push(b);
+      return b;
+    };
+    const logPathOf = (commit: CommitInfo, cell: Cell) =>
+      join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`);
     const summary = (r: RunBuild) => {
       const first = r.diagnostics.find((d) => d.severity === 'error');
       return `${r.cell.name}: ${r.status} ${r.cached ? '(cached)' : secs(r.seconds)}${first ? ` — ${first.message}` : ''}`;
@@ -173,10 +203,27 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
             return;
           }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (checkout)`;
-          await lockWorktree((pid) => {
-            task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
-          });
-          await checkoutWorktree(o.tree, slot.worktree, commit.sha);
+          const t0 = Date.now();
+          const startedAt = new Date().toISOString();
+          try {
+            await lockWorktree((pid) => {
+              task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
+            });
+            await checkoutWorktree(o.tree, slot.worktree, commit.sha);
+          } catch (e) {
+            if (o.signal?.aborted) throw e;
+            // No cell of this commit can build: each is recorded ERROR with the cause; the run goes on.
+            const cause = `checkout of ${commit.sha.slice(0, 12)} failed: ${errorText(e)}`;
+            for (const cell of todo) {
+              try {
+                recordError(commit, cell, cause, t0, startedAt, '');
+              } catch (e2) {
+                failures.set(`${commit.sha}\0${cell.name}`, `${cause}; recording it failed: ${errorText(e2)}`);
+              }
+            }
+            task.title = `${commit.sha.slice(0, 12)} ${commit.subject}: ERROR (checkout failed)`;
+            return;
+          }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
           return new Listr(
             todo.map((cell) => ({
@@ -188,28 +235,45 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                   let current = 'start';
                   const show = () => (sub.title = `${cell.name}: ${current} ${secs((Date.now() - t0) / 1000)}`);
                   const tick = setInterval(show, 1000);
+                  const startedAt = new Date().toISOString();
+                  const logPath = logPathOf(commit, cell);
                   try {
                     const toolchain = identities.get(cell.crossCompile)!;
-                    const r = await buildCell({
-                      srcDir: slot.worktree,
-                      buildDir: slot.buildDir(cell.name, toolchain.runtime),
-                      commit,
-                      cell,
-                      runtime: o.runtime,
-                      toolchain,
-                      makeJobs,
-                      kconfigOnly: o.kconfigOnly ?? false,
-                      logPath: join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`),
-                      signal: o.signal,
-                      onStage: (st) => {
-                        current = st;
-                        show();
-                      },
-                    });
+                    const unidentified = identityErrors.get(cell.crossCompile);
+                    if (unidentified) {
+                      sub.title = summary(recordError(commit, cell, unidentified, t0, startedAt, ''));
+                      return;
+                    }
+                    let r: BuildOutcome;
+                    try {
+                      r = await buildCell({
+                        srcDir: slot.worktree,
+                        buildDir: slot.buildDir(cell.name, toolchain.runtime),
+                        commit,
+                        cell,
+                        runtime: o.runtime,
+                        toolchain,
+                        makeJobs,
+                        kconfigOnly: o.kconfigOnly ?? false,
+                        logPath,
+                        signal: o.signal,
+                        onStage: (st) => {
+                          current = st;
+                          show();
+                        },
+                      });
+                    } catch (e) {
+                      // Anything that throws inside one build (log write, classifier, gzip, the engine) is an ERROR row.
+                      sub.title = summary(recordError(commit, cell, `${current} stage of ${cell.name} threw: ${errorText(e)}`, t0, startedAt, logPath));
+                      return;
+                    }
                     const buildId = record(commit, cell, toolchain, r);
                     const b: RunBuild = { ...r, commit, cell, buildId, toolchain: toolchain.compiler, cached: false };
                     builds.push(b);
                     sub.title = summary(b);
+                  } catch (e) {
+                    failures.set(`${commit.sha}\0${cell.name}`, `recording the build failed: ${errorText(e)}`);
+                    throw e;
                   } finally {
                     clearInterval(tick);
                   }
@@ -238,5 +302,34 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
   const order = new Map(commits.map((c, i) => [c.sha, i]));
   const cellOrder = new Map(o.cells.map((c, i) => [c.name, i]));
   builds.sort((a, b) => order.get(a.commit.sha)! - order.get(b.commit.sha)! || cellOrder.get(a.cell.name)! - cellOrder.get(b.cell.name)!);
-  return { runId, builds };
+  const have = new Set(builds.map((b) => `${b.commit.sha}\0${b.cell.name}`));
+  const missing = commits.flatMap((commit) =>
+    o.cells
+      .filter((cell) => !have.has(`${commit.sha}\0${cell.name}`))
+      .map((cell) => ({ commit, cell, reason: failures.get(`${commit.sha}\0${cell.name}`) ?? (o.signal?.aborted ? 'interrupted before it was built' : 'not built') })),
+  );
+  return { runId, builds, missing };
+}
+
+/** The message of anything thrown. */
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The outcome of a build that could not run or threw: ERROR with one `infra` diagnostic naming the cause. */
+export function errorOutcome(cause: string, startedAt: string, seconds: number, logPath: string): BuildOutcome {
+  const message = `kmatrix: ${cause}`;
+  const base = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
+  const kept = [logPath, logPath.replace(/\.gz$/, '')].find((p) => p && existsSync(p) && statSync(p).isFile()) ?? '';
+  return {
+    status: 'ERROR',
+    stage: 'build',
+    exitCode: null,
+    timedOut: false,
+    aborted: false,
+    seconds,
+    startedAt,
+    logPath: kept,
+    diagnostics: [{ ...base, message, fingerprint: fingerprint({ ...base, message }) }],
+  };
 }

@@ -1,8 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
 import { dirname, join } from 'node:path';
-import { classifyFile } from '../classify/index.js';
-import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../matrix/errors.js';
 import { runMatrix } from '../pipeline.js';
@@ -13,6 +11,7 @@ import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
+import { registerClassifyCommand } from './classify.js';
 import { registerCompareCommands } from './compare.js';
 import { interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
@@ -84,7 +83,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const store = openStore(dbPath);
   const intr = interruptible();
   try {
-    const { builds } = await runMatrix({
+    const { builds, missing } = await runMatrix({
       tree,
       matrix,
       cells,
@@ -102,9 +101,12 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
-    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
+    // A cell with no recorded build is unknown: never PASS, so never exit 0.
+    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(missing.length ? [...statuses, 'ERROR'] : statuses);
+    for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
+    const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     const output = f.json
-      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n'
+      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n'
       : renderGrid(builds, { color: process.stdout.isTTY });
     return { code, output };
   } finally {
@@ -132,26 +134,7 @@ export function program(): Command {
     process.exitCode = code;
   });
 
-  p.command('classify')
-    .description('classify a saved build log (.log or .log.gz)')
-    .argument('<log>', 'build log')
-    .option('--json', 'print {"status", "diagnostics"}')
-    .option('--root <dir>', 'source/build root to strip from paths (repeatable)', collect)
-    .option('--exit-code <n>', "make's exit code, if known", (v) => Number(v))
-    .action(async (log: string, f: { json?: boolean; root?: string[]; exitCode?: number }) => {
-      const diagnostics = await classifyFile(resolve(log), { roots: f.root ?? [] }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new InputError(log, null, null, 'no such log file');
-        throw e;
-      });
-      // Without --exit-code the status comes from the log alone.
-      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? 0, missingArtifacts: [] });
-      if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
-      else {
-        process.stdout.write(`${status}\n`);
-        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${diagnosticSummary(d)}\n`);
-      }
-      process.exitCode = exitCodeFor([status]);
-    });
+  registerClassifyCommand(p);
 
   addRunFlags(
     p

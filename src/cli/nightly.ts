@@ -72,7 +72,9 @@ export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): P
     if (f.jsonFile) write(f.jsonFile, JSON.stringify(nightlyJson(report), null, 2) + '\n');
     if (f.html) write(f.html, renderHistoryHtml(grid));
     const subjects = { [report.sha]: report.subject, ...(report.baselineSha ? { [report.baselineSha]: report.baselineSubject ?? '' } : {}) };
-    const head = `nightly #${report.id} ${matrix.name} ${f.ref} = ${report.sha.slice(0, 12)}, baseline ${report.baselineSha ? report.baselineSha.slice(0, 12) : 'none'}\n`;
+    const head =
+      `nightly #${report.id}${report.partial ? ` PARTIAL (${report.partial})` : ''} ${matrix.name} ${f.ref} = ${report.sha.slice(0, 12)}, ` +
+      `baseline ${report.baselineSha ? report.baselineSha.slice(0, 12) : 'none'}${report.baselineNote ? `: ${report.baselineNote}` : ''}\n`;
     let bisects = '';
     if (f.bisect && report.baselineSha) {
       // Each regression of this nightly, bisected between the previous nightly and REF.

@@ -1,7 +1,7 @@
 /** `kmatrix check`: what each patch of a series introduces, fixes and touches, over stored builds (pure) plus git I/O at the edges. */
 import { git } from '../build/git.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
-import { aggregateDiagnostics, diffCell, type ComparableBuild } from './diff.js';
+import { aggregateDiagnostics, diffCell, UNKNOWN_REASONS, type ComparableBuild } from './diff.js';
 
 /** Added line ranges per file (`git diff -U0` new-side hunks), inclusive. */
 export type TouchedLines = Map<string, [number, number][]>;
@@ -96,7 +96,7 @@ export function checkPatch(p: PatchInput, order: readonly string[]): PatchCheck 
     const to = b.get(cell) ?? null;
     status[cell] = to?.status ?? null;
     const d = diffCell(cell, from, to);
-    if (d.reason === 'error' || d.reason === 'not-built' || d.reason === 'no-baseline') {
+    if (d.reason !== null && UNKNOWN_REASONS.has(d.reason)) {
       infra.push({ cell, detail: d.detail ?? d.reason });
       continue;
     }

@@ -143,10 +143,13 @@ export function diffBuilds(
   };
 }
 
-/** Exit code of a diff: 1 any regression, 3 not-comparable because of an ERROR (and no regression), else 0. */
+/** Reasons that leave a cell unknown (an ERROR, or no build on a side): never a clean result. */
+export const UNKNOWN_REASONS: ReadonlySet<NotComparableReason> = new Set<NotComparableReason>(['error', 'not-built', 'no-baseline']);
+
+/** Exit code of a diff: 1 any regression, 3 a cell unknown (ERROR or not built on either side) and no regression, else 0. */
 export function diffExitCode(d: Pick<DiffResult, 'cells'>): 0 | 1 | 3 {
   if (d.cells.some((c) => c.transition === 'regression')) return 1;
-  if (d.cells.some((c) => c.reason === 'error')) return 3;
+  if (d.cells.some((c) => c.reason !== null && UNKNOWN_REASONS.has(c.reason))) return 3;
   return 0;
 }
 

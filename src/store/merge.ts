@@ -120,7 +120,7 @@ function openSource(path: string): Database.Database {
       db.close();
       throw new MergeRefused(path, `schema version ${v} is newer than this kmatrix (${MIGRATIONS.length})`);
     }
-    if (v < 4) {
+    if (v < 5) {
       db.close();
       throw new MergeRefused(path, `schema version ${v} has no store identity (written before kmatrix merge existed); run a command on it with this kmatrix first`);
     }

@@ -113,7 +113,17 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX bisect_steps_bisect ON bisect_steps (bisect_id, id);
   `,
-  // 4: shards and merges (kmatrix run --shard, kmatrix merge): where each run and build came from
+  // 4: partial nightlies (interrupted, or with an ERROR / unbuilt cell) are never a baseline. Nightlies recorded
+  // before this version are judged by what they stored: exit code 3 or an ERROR build among theirs.
+  `
+  ALTER TABLE nightlies ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE nightlies ADD COLUMN partial_reason TEXT;
+  UPDATE nightlies SET partial = 1, partial_reason = 'recorded before kmatrix marked partial nightlies: exit code 3 or an ERROR cell'
+   WHERE exit_code = 3 OR EXISTS (
+     SELECT 1 FROM nightly_builds nb JOIN builds b ON b.id = nb.build_id WHERE nb.nightly_id = nightlies.id AND b.status = 'ERROR');
+  CREATE INDEX nightlies_complete ON nightlies (matrix_name, partial, id);
+  `,
+  // 5: shards and merges (kmatrix run --shard, kmatrix merge): where each run and build came from
   `
   CREATE TABLE store_meta (
     key   TEXT PRIMARY KEY,
