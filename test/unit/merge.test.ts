@@ -134,3 +134,18 @@ describe('merging shard stores', () => {
     expect(contents(db)).toEqual(once);
   });
 });
+
+describe('a cell no shard built', () => {
+  it('is listed by diff as not-comparable (not-built), never PASS, even with no build on either side', async () => {
+    const { diffBuilds } = await import('../../src/compare/diff.js');
+    const { nightlyExitCode } = await import('../../src/compare/nightly.js');
+    const b = (cell: string) => ({ cell, commitSha: A, status: 'PASS' as const, configHash: 'h', toolchain: 't', runtime: 'podman', image: null, diagnostics: [] });
+    const d = diffBuilds([b('virt-v7/UP')], [b('virt-v7/UP')], { fromSha: A, toSha: A, order: CELLS });
+    expect(d.cells.map((c) => [c.cell, c.to, c.transition, c.reason])).toEqual([
+      ['virt-v7/UP', 'PASS', 'still-passing', null],
+      ['virt-v7/SMP', null, 'not-comparable', 'not-built'],
+      ['virt-v7/UP-on-SMP', null, 'not-comparable', 'not-built'],
+    ]);
+    expect(nightlyExitCode(d)).toBe(3);
+  });
+});
