@@ -18,7 +18,9 @@ import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
 import { TOOL_VERSION } from '../version.js';
-import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { addShardOptions, DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { registerMergeCommands } from './merge.js';
+import { registerCiCommand } from './ci.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
@@ -38,6 +40,9 @@ interface RunFlags extends RuntimeFlags {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
+  shard?: string | boolean;
+  shards?: number;
+  shardWeights?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -62,13 +67,14 @@ function addRunFlags(cmd: Command): Command {
 
 /** Execute a matrix run from flags; returns the exit code. */
 async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
-  const { matrix, cells } = selectCells(f);
+  const { matrix, cells, shard } = selectCells(f);
+  if (shard) process.stderr.write(`kmatrix: shard ${shard.index}/${shard.total}: ${cells.length ? cells.map((c) => c.name).join(', ') : 'no cells'}\n`);
   const tree = resolve(treeOverride ?? f.tree ?? process.cwd());
   const dbPath = resolve(f.db ?? DEFAULT_DB);
   const cache = cacheRoot();
   // Cells of one matrix share their runtime settings: one runtime for the whole run.
-  const runtime = createRuntime(runtimeSettings(cells[0]!, runtimeOverrides(f)), { cache });
-  if (runtime instanceof ContainerRuntime) {
+  const runtime = createRuntime(runtimeSettings(cells[0] ?? matrix.cells[0]!, runtimeOverrides(f)), { cache });
+  if (runtime instanceof ContainerRuntime && cells.length) {
     // Bad trees and revisions are usage errors: report them before spending time on an image.
     await commonGitDir(tree);
     await resolveRevisions(tree, revs);
@@ -91,6 +97,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       kconfigOnly: f.kconfigOnly,
       rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),
+      shard: shard ? `${shard.index}/${shard.total}` : undefined,
       signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
@@ -116,12 +123,12 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  addRunFlags(
+  addShardOptions(addRunFlags(
     p
       .command('run')
       .description('build revisions (default HEAD; A..B ranges accepted) × matrix cells; record and print results')
       .argument('[revisions...]', 'commits or A..B ranges'),
-  ).action(async (revs: string[], f: RunFlags) => {
+  )).action(async (revs: string[], f: RunFlags) => {
     const { code, output } = await doRun(revs, f);
     process.stdout.write(output);
     process.exitCode = code;
@@ -154,6 +161,8 @@ export function program(): Command {
   registerCompareCommands(p);
   registerBisectCommand(p);
   registerCheckCommand(p);
+  registerMergeCommands(p);
+  registerCiCommand(p);
   return p;
 }
 
