@@ -4,7 +4,8 @@
 // fixtures' diagnostics sprinkled in). Each size runs --rounds times (the fastest counts: the
 // machine is shared); the start-up time (classifying an empty log) is subtracted, then time per
 // MB is printed (flat = linear) with the peak RSS.
-// Usage: npm run build && node bench/classify-scale.mjs [--sizes 25,50,100,200] [--rounds 3] [--keep]
+// --prefix github puts a GitHub Actions timestamp in front of every line (the prefix-stripping path).
+// Usage: npm run build && node bench/classify-scale.mjs [--sizes 25,50,100,200] [--rounds 3] [--prefix none|github] [--keep]
 // Needs GNU time (/usr/bin/time) for the peak RSS of the child process.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '25,50,100,200' }, rounds: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } },
+  options: { sizes: { type: 'string', default: '25,50,100,200' }, rounds: { type: 'string', default: '3' }, prefix: { type: 'string', default: 'none' }, keep: { type: 'boolean', default: false } },
 });
 const rounds = Number(values.rounds);
 const sizes = values.sizes.split(',').map(Number);
@@ -34,7 +35,8 @@ function makeLog(mb) {
     const parts = [];
     for (let k = 0; k < 200; k++) parts.push(noise[(block * 7 + k) % noise.length]);
     if (block % 400 === 0) parts.push(needles[(block / 400) % needles.length]);
-    const chunk = parts.join('\n') + '\n';
+    const lines = values.prefix === 'github' ? parts.join('\n').split('\n').map((l) => `2026-11-29T22:10:01.1234567Z ${l}`) : parts;
+    const chunk = lines.join('\n') + '\n';
     writeSync(fd, chunk);
     bytes += Buffer.byteLength(chunk);
   }
@@ -81,5 +83,5 @@ const first = rows[0];
 const last = rows[rows.length - 1];
 console.log(`CPU time per MB, largest / smallest log: ${((last.secs / last.mb) / (first.secs / first.mb)).toFixed(2)} (1.00 = linear)`);
 console.log(`peak RSS at ${last.mb.toFixed(0)} MB: ${last.rss.toFixed(1)} MB (goal < 150 MB)`);
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, node ${process.version}`);
+console.log(`prefix: ${values.prefix}; machine: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, node ${process.version}`);
 if (!values.keep) rmSync(dir, { recursive: true });

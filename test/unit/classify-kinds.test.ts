@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_KINDS, type Diagnostic } from '../../src/types.js';
 import { INFRA_KINDS, KIND_INFO, KIND_STAGE, KIND_UNITS } from '../../src/classify/index.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
+import { cleanLine, detectPrefixes } from '../../src/classify/prefix.js';
 import { escapeData, escapeProperty, renderGithubAnnotations } from '../../src/report/github.js';
 
 describe('kinds describe themselves (issue #10 item 6)', () => {
@@ -45,5 +46,29 @@ describe('GitHub Actions annotations', () => {
         '::error title=kmatrix modpost-undefined v7wbi_flush_kern_tlb_range::"v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!\n' +
         '::warning file=arch/x86/kernel/setup.o,title=kmatrix objtool::a%0Ab\n',
     );
+  });
+});
+
+describe('prefix detection', () => {
+  const lines = (p: string, n = 10) => Array.from({ length: n }, (_, i) => `${p}undefined reference to \`x${i}'`);
+  it("a tool's or make's own name on every line is not a wrapper; a wrapper's is, even when it ends like a tool", () => {
+    for (const p of ['arm-linux-gnueabi-ld: ', 'ld: ', 'make[2]: ', 'x86_64-linux-gnu-gcc-12: ', 'ERROR: ', 'ld.lld: ']) {
+      expect(detectPrefixes(lines(p)).wrappers, p).toEqual([]);
+    }
+    expect(detectPrefixes(lines('pkgbuild: ')).wrappers).toEqual(['pkgbuild: ']);
+    expect(detectPrefixes(lines('akmods[1234]: ')).wrappers).toEqual(['akmods[1234]: ']);
+    expect(detectPrefixes(lines('[build] ')).wrappers).toEqual(['[build] ']);
+    expect(detectPrefixes([...lines('pkgbuild: ', 5), ...lines('', 5)]).wrappers).toEqual([]); // half the lines: not "most"
+  });
+  it('robot reports: by their header, or `>> `/three-space markers on most lines; `>>>` (ld.lld) is not a marker', () => {
+    expect(detectPrefixes(['All errors (new ones prefixed by >>):', 'x']).robot).toBe(true);
+    expect(detectPrefixes(['>> a.c:1:2: error: x', '   b', '--', '   c']).robot).toBe(true);
+    expect(detectPrefixes(['ld.lld: error: undefined symbol: x', '>>> referenced by a.c', '>>>   a.o:(f)']).robot).toBe(false);
+  });
+  it('always-safe cleanup: timestamps, ANSI, GitLab markers, CR', () => {
+    expect(cleanLine('2024-05-01T12:34:56.1234567Z make[1]: x\r')).toBe('make[1]: x');
+    expect(cleanLine('[2024-05-01T12:34:56.123Z] x')).toBe('x');
+    expect(cleanLine('\x1b[0Ksection_start:1732918201:step_script\r\x1b[0K\x1b[36;1mExecuting\x1b[0;m')).toBe('Executing');
+    expect(cleanLine('\x1b[01m\x1b[Kmm/a.c:1:2:\x1b[m\x1b[K \x1b[01;31m\x1b[Kerror: \x1b[m\x1b[Kx')).toBe('mm/a.c:1:2: error: x');
   });
 });
