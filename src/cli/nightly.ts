@@ -133,7 +133,7 @@ export function registerNightlyCommand(program: Command, deps: CommandDeps = {})
       .option('--json <file>', 'JSON document')
       .option('--html <file>', 'self-contained HTML page')
       .option('--rebuild', 'build again even if a result is recorded')
-      .option('--no-build', 'do not build a --baseline revision missing from the store (exit 2)')
+      .option('--no-build', 'build nothing: results come from the store (e.g. merged shards); missing cells are not-built (exit 3), a missing --baseline exits 2')
       .option('--bisect', 'bisect each new regression between the baseline and REF (kmatrix bisect, stored)'),
     true,
   ).action(async (f: Omit<NightlyFlags, 'json'> & { json?: string }) => {

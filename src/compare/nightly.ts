@@ -24,7 +24,7 @@ export interface NightlyOptions {
   runtimeName: string;
   runtime: () => Promise<Runtime>;
   rebuild?: boolean;
-  /** Do not build a `--baseline REV` that is missing from the store. */
+  /** Build nothing: the ref's and a `--baseline REV`'s results come from the store; cells without one are missing. */
   noBuild?: boolean;
   cache: string;
   resultsDir: string;
@@ -79,8 +79,8 @@ async function baselineBuilds(o: NightlyOptions): Promise<{ sha: string | null; 
 export async function runNightly(o: NightlyOptions): Promise<{ report: NightlyReport; grid: HistoryGrid }> {
   const [sha] = await resolveRevisions(o.tree, [o.ref]);
   const base = await baselineBuilds(o);
-  const runtime = await o.runtime();
-  const run = await runMatrix({
+  // --no-build: the ref's results come from the store (e.g. merged shard stores); a cell without one is missing.
+  const run = o.noBuild ? null : await runMatrix({
     tree: o.tree,
     matrix: o.matrix,
     cells: o.cells,
@@ -88,7 +88,7 @@ export async function runNightly(o: NightlyOptions): Promise<{ report: NightlyRe
     store: o.store,
     cache: o.cache,
     resultsDir: o.resultsDir,
-    runtime,
+    runtime: await o.runtime(),
     jobs: o.jobs,
     makeJobs: o.makeJobs,
     command: o.command,
@@ -96,7 +96,9 @@ export async function runNightly(o: NightlyOptions): Promise<{ report: NightlyRe
     signal: o.signal,
     rebuild: o.rebuild ?? false,
   });
-  const now = run.builds.map((b) => loadBuild(o.store, b.buildId)).filter((b): b is LoadedBuild => b !== null);
+  const now = run
+    ? run.builds.map((b) => loadBuild(o.store, b.buildId)).filter((b): b is LoadedBuild => b !== null)
+    : o.cells.map((c) => storedBuild(o.store, sha!, c, o.runtimeName)).filter((b): b is LoadedBuild => b !== null);
   const order = o.cells.map((c) => c.name);
   const diff = diffBuilds(base.builds, now, { fromSha: base.sha, toSha: sha!, order });
   const exitCode = nightlyExitCode(diff);
@@ -123,7 +125,7 @@ export async function runNightly(o: NightlyOptions): Promise<{ report: NightlyRe
   const regressions = diff.cells.filter((c) => c.transition === 'regression').length;
   const partial = partialReason(diff, o.signal?.aborted ?? false);
   const id = recordNightly(o.store, {
-    runId: run.runId,
+    runId: run?.runId ?? null,
     ref: o.ref,
     sha: sha!,
     matrixName: o.matrix.name,

@@ -137,16 +137,37 @@ export interface RunInfo {
   matrixName: string;
   matrixHash: string;
   tree: string;
+  /** `I/N` of a sharded run. */
+  shard?: string | null;
+  /** Host the run ran on. */
+  host?: string | null;
+  /** Cells the run was asked to build. */
+  cells?: string[] | null;
 }
 
 /** Record the start of a run; returns its id. */
 export function startRun(db: Store, run: RunInfo, now = new Date()): number {
   const r = db
     .prepare(
-      `INSERT INTO runs (started_at, tool_version, command, matrix_name, matrix_hash, tree) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (started_at, tool_version, command, matrix_name, matrix_hash, tree, shard, host, cells) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(now.toISOString(), run.toolVersion, run.command, run.matrixName, run.matrixHash, run.tree);
+    .run(
+      now.toISOString(),
+      run.toolVersion,
+      run.command,
+      run.matrixName,
+      run.matrixHash,
+      run.tree,
+      run.shard ?? null,
+      run.host ?? null,
+      run.cells ? JSON.stringify(run.cells) : null,
+    );
   return Number(r.lastInsertRowid);
+}
+
+/** This store's identity (set when the store was created), used as the origin of the builds it exports. */
+export function storeId(db: Store): string {
+  return (db.prepare(`SELECT value FROM store_meta WHERE key = 'store_id'`).get() as { value: string }).value;
 }
 
 /** Mark a run finished. */
