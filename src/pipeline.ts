@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import pLimit from 'p-limit';
@@ -52,6 +52,8 @@ export interface RunOptions {
   /** Build even when the store already has this (tree, cell, toolchain) result. */
   rebuild?: boolean;
   command: string;
+  /** `I/N` when this run is one shard of the matrix (recorded with the run). */
+  shard?: string;
   /** 'auto': listr2 default renderer on a TTY, plain lines otherwise or when CI=true; 'silent' for tests. */
   progress?: 'auto' | 'plain' | 'silent';
   signal?: AbortSignal;
@@ -95,6 +97,9 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
     matrixName: o.matrix.name,
     matrixHash: o.matrix.hash,
     tree: common,
+    shard: o.shard ?? null,
+    host: hostname(),
+    cells: o.cells.map((c) => c.name),
   });
   // The worktree is locked only once something must be built: a fully cached run never waits.
   let release: (() => void) | null = null;

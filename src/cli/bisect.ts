@@ -1,8 +1,9 @@
 /** `kmatrix bisect`: find the commit that introduced (or, with --reverse, fixed) one build failure of one cell. */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { commonGitDir, resolveRevisions } from '../build/git.js';
-import { runBisect, startBisect, type BisectOutcome } from '../compare/bisect.js';
+import { candidateList, runBisect, startBisect, type BisectOutcome } from '../compare/bisect.js';
 import { parseMatch, targetHits } from '../compare/bisect-target.js';
 import { renderBisectText } from '../report/bisect-text.js';
 import { buildReproducer } from '../report/enrich.js';
@@ -10,10 +11,11 @@ import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import type { Cell } from '../matrix/load.js';
 import { bisectSteps, loadBisect, type BisectRow, type StepRow } from '../store/bisects.js';
-import { openStore, type Store } from '../store/db.js';
+import { checkStorePath, openStore, type Store } from '../store/db.js';
 import { loadBuild, storedCommit } from '../store/queries.js';
 import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
+import { checkKernelCommits } from './preflight.js';
 
 /** Flags of `kmatrix bisect`. */
 export interface BisectFlags extends StoreFlags {
@@ -66,6 +68,7 @@ export async function bisectCommand(f: BisectFlags, deps: BisectDeps = {}): Prom
 /** The bisect to show (--log) or continue (--resume) from the store, or null to start one. */
 function storedBisect(f: BisectFlags, dbPath: string): { show: CommandResult } | { resume: BisectRow } | null {
   if ((f.log === undefined || f.log === false) && !f.resume) return null;
+  if (!existsSync(dbPath)) throw new InputError('--db', null, null, `${dbPath}: no result store (nothing to ${f.resume ? 'resume' : 'show'})`);
   const store = openStore(dbPath);
   try {
     if (f.resume) {
@@ -105,8 +108,19 @@ async function bisectInner(f: BisectFlags, deps: BisectDeps): Promise<CommandRes
   let good = '';
   let bad = '';
   if (!resume) {
+    // Every input checked before the store is opened (bad input: exit 2, nothing written).
     await commonGitDir(tree);
     [good, bad] = [(await resolveRevisions(tree, [f.good!]))[0]!, (await resolveRevisions(tree, [f.bad!]))[0]!];
+    if (good === bad) throw new InputError('--good', null, null, `--good ${f.good} and --bad ${f.bad} are the same commit (${good.slice(0, 12)}): nothing to bisect`);
+    try {
+      await candidateList(tree, good, bad);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/not an ancestor/.test(msg)) throw new InputError('--good', null, null, `${msg} (unrelated or swapped endpoints; --reverse looks for a fix)`);
+      throw e;
+    }
+    await checkKernelCommits(tree, [good, bad], [cell]);
+    checkStorePath(dbPath);
   }
   const [g, b] = resume ? [resume.good, resume.bad] : [good, bad];
   const command = `bisect ${g.slice(0, 12)}..${b.slice(0, 12)} ${cell.name}`;

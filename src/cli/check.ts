@@ -4,10 +4,13 @@ import { ensureBuilds } from '../compare/builds.js';
 import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, type PatchInput } from '../compare/check.js';
 import { buildReproducer } from '../report/enrich.js';
 import { InputError } from '../errors.js';
+import { commonGitDir } from '../build/git.js';
+import { checkStorePath } from '../store/db.js';
 import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
-import { selectCells } from './options.js';
+import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addShardOptions, selectCells } from './options.js';
+import { checkKernelCommits } from './preflight.js';
 
 /** Flags of `kmatrix check`. */
 export interface CheckFlags extends StoreFlags {
@@ -26,19 +29,27 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
   if (!['text', 'md', 'json'].includes(format)) return usage(`--format must be text, md or json (got '${format}')`);
   let matrix, cells;
   try {
-    ({ matrix, cells } = selectCells(f));
+    let shard;
+    ({ matrix, cells, shard } = selectCells(f));
+    if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   } catch (e) {
     if (e instanceof InputError) return usage(e.message);
     throw e;
   }
-  const { tree } = paths(f, deps);
+  const { tree, dbPath } = paths(f, deps);
   let series;
+  let shas: string[];
   try {
+    await commonGitDir(tree);
     series = await resolveSeries(tree, range, f.tipOnly, f.worktree);
+    shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
+    await checkKernelCommits(tree, shas, cells);
+    checkStorePath(dbPath);
   } catch (e) {
-    return usage((e as Error).message);
+    // Bad input is exit 2; git failing for another reason propagates (exit 3) with git's own message.
+    if (e instanceof InputError) return usage(e.message);
+    throw e;
   }
-  const shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
   return withBuildContext(f, deps, { matrix, cells, command: `check ${range ?? ''}`.trim() }, async (ctx) => {
     const { store } = ctx;
     const got = await ensureBuilds({ ...ctx, shas, noBuild: f.noBuild === true || f.build === false });
@@ -73,7 +84,7 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
 
 /** Register `kmatrix check`. */
 export function registerCheckCommand(program: Command, deps: CommandDeps = {}): void {
-  addStoreFlags(
+  addShardOptions(addStoreFlags(
     program
       .command('check')
       .description('build a patch series (default @{upstream}..HEAD, or HEAD~1..HEAD) and report what each patch introduces')
@@ -84,5 +95,5 @@ export function registerCheckCommand(program: Command, deps: CommandDeps = {}): 
       .option('--json', 'same as --format json')
       .option('--no-build', 'do not build what the store lacks (exit 2 naming it)'),
     true,
-  ).action((range: string | undefined, f: CheckFlags) => runAction(deps, (d) => checkCommand(range, f, d)));
+  )).action((range: string | undefined, f: CheckFlags) => runAction(deps, (d) => checkCommand(range, f, d)));
 }

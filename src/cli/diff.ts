@@ -7,8 +7,9 @@ import { diffJson, renderDiffText } from '../report/diff-text.js';
 import { buildReproducer } from '../report/enrich.js';
 import { InputError } from '../errors.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
-import { selectCells } from './options.js';
+import { addStoreFlags, CODES, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addShardOptions, selectCells } from './options.js';
+import { preflight } from './preflight.js';
 
 /** Flags of `kmatrix diff`. */
 export interface DiffFlags extends StoreFlags {
@@ -26,10 +27,12 @@ async function oneRevision(tree: string, rev: string): Promise<string> {
 
 /** Run `kmatrix diff A B` (building what is missing unless --no-build); returns exit code and output. */
 export async function diffCommand(a: string, b: string, f: DiffFlags, deps: CommandDeps = {}): Promise<CommandResult> {
-  const { matrix, cells } = selectCells(f);
-  const { tree } = paths(f, deps);
+  const { matrix, cells, shard } = selectCells(f);
+  if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
+  const { tree, dbPath } = paths(f, deps);
   const from = await oneRevision(tree, a);
   const to = await oneRevision(tree, b);
+  await preflight({ tree, revs: [from, to], cells, dbPath });
   return withBuildContext(f, deps, { matrix, cells, command: `diff ${a} ${b}` }, async (ctx) => {
     const { store } = ctx;
     const got = await ensureBuilds({ ...ctx, shas: [...new Set([from, to])], noBuild: f.noBuild === true || f.build === false, rebuild: f.rebuild });
@@ -55,7 +58,7 @@ export async function diffCommand(a: string, b: string, f: DiffFlags, deps: Comm
 
 /** Register `kmatrix diff`. */
 export function registerDiffCommand(program: Command, deps: CommandDeps = {}): void {
-  addStoreFlags(
+  addShardOptions(addStoreFlags(
     program
       .command('diff')
       .description('compare two commits cell by cell: regression / fixed / still-failing / still-passing / not-comparable')
@@ -65,5 +68,5 @@ export function registerDiffCommand(program: Command, deps: CommandDeps = {}): v
       .option('--no-build', 'do not build what the store lacks (exit 2 naming it)')
       .option('--rebuild', 'build both commits again even if recorded'),
     true,
-  ).action((a: string, b: string, f: DiffFlags) => runAction(deps, (d) => diffCommand(a, b, f, d)));
+  )).action((a: string, b: string, f: DiffFlags) => runAction(deps, (d) => diffCommand(a, b, f, d)));
 }

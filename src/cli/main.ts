@@ -1,25 +1,26 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
-import { classifyFile } from '../classify/index.js';
-import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
-import { diagnosticLine } from '../report/diagnostic.js';
 import { historyBuild } from '../report/enrich.js';
 import { historyGrid, renderHistoryText } from '../report/grid.js';
 import { buildJson, exitCodeFor } from '../report/run-json.js';
-import { commonGitDir, resolveRevisions } from '../build/git.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
+import { registerClassifyCommand } from './classify.js';
 import { registerCompareCommands } from './compare.js';
 import { addStoreFlags, CODES, interruptible, paths, runtimeFor, type StoreFlags } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
 import { registerImageCommands } from './image.js';
+import { HostRuntime } from '../runtime/host.js';
 import { openStore } from '../store/db.js';
 import { loadBuild, type LoadedBuild } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
-import { selectCells } from './options.js';
+import { addShardOptions, selectCells } from './options.js';
+import { preflight } from './preflight.js';
+import { registerMergeCommands } from './merge.js';
+import { registerCiCommand } from './ci.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
@@ -32,6 +33,9 @@ interface RunFlags extends StoreFlags {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
+  shard?: string | boolean;
+  shards?: number;
+  shardWeights?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -49,14 +53,15 @@ function addRunFlags(cmd: Command): Command {
 
 /** Execute a matrix run from flags; returns the exit code. */
 async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
-  const { matrix, cells } = selectCells(f);
+  const { matrix, cells, shard } = selectCells(f);
+  if (shard) process.stderr.write(`kmatrix: shard ${shard.index}/${shard.total}: ${cells.length ? cells.map((c) => c.name).join(', ') : 'no cells'}\n`);
   const { dbPath, resultsDir, cache, ...p } = paths(f, {});
   const tree = treeOverride ?? p.tree;
-  // Bad trees and revisions are usage errors: report them before spending time on an image.
-  await commonGitDir(tree);
-  await resolveRevisions(tree, revs);
-  // Cells of one matrix share their runtime settings: one runtime for the whole run.
-  const runtime = await runtimeFor(cells, f, {}, cache).get();
+  // Bad trees, revisions and --db are usage errors: reported before anything is written or an image is made.
+  await preflight({ tree, revs, cells: cells.length ? cells : matrix.cells, dbPath });
+  // Cells of one matrix share their runtime settings: one runtime for the whole run (made only when a shard has cells).
+  const rt = runtimeFor(cells.length ? cells : matrix.cells, f, {}, cache);
+  const runtime = cells.length ? await rt.get() : null;
   const store = openStore(dbPath);
   const intr = interruptible();
   try {
@@ -68,12 +73,14 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       store,
       cache,
       resultsDir,
-      runtime,
+      // A shard without cells runs nothing: no runtime (and no image) is needed for it.
+      runtime: runtime ?? new HostRuntime(),
       jobs: f.jobs,
       makeJobs: f.makeJobs,
       kconfigOnly: f.kconfigOnly,
       rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),
+      shard: shard ? `${shard.index}/${shard.total}` : undefined,
       signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
@@ -105,37 +112,18 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  addRunFlags(
+  addShardOptions(addRunFlags(
     p
       .command('run')
       .description('build revisions (default HEAD; A..B ranges accepted) × matrix cells; record and print results')
       .argument('[revisions...]', 'commits or A..B ranges'),
-  ).action(async (revs: string[], f: RunFlags) => {
+  )).action(async (revs: string[], f: RunFlags) => {
     const { code, output } = await doRun(revs, f);
     process.stdout.write(output);
     process.exitCode = code;
   });
 
-  p.command('classify')
-    .description('classify a saved build log (.log or .log.gz)')
-    .argument('<log>', 'build log')
-    .option('--json', 'print {"status", "diagnostics"}')
-    .option('--root <dir>', 'source/build root to strip from paths (repeatable)', collect)
-    .option('--exit-code <n>', "make's exit code, if known", (v) => Number(v))
-    .action(async (log: string, f: { json?: boolean; root?: string[]; exitCode?: number }) => {
-      const diagnostics = await classifyFile(resolve(log), { roots: f.root ?? [] }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new InputError(log, null, null, 'no such log file');
-        throw e;
-      });
-      // Without --exit-code the status comes from the log alone.
-      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? 0, missingArtifacts: [] });
-      if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
-      else {
-        process.stdout.write(`${status}\n`);
-        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${d.kind}: ${diagnosticLine(d)}\n`);
-      }
-      process.exitCode = exitCodeFor([status]);
-    });
+  registerClassifyCommand(p);
 
   addRunFlags(
     p
@@ -162,6 +150,8 @@ export function program(): Command {
   registerCompareCommands(p);
   registerBisectCommand(p);
   registerCheckCommand(p);
+  registerMergeCommands(p);
+  registerCiCommand(p);
   return p;
 }
 
@@ -189,5 +179,3 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = EXIT.INFRA;
   }
 }
-
-await main(process.argv);

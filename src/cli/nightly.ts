@@ -10,8 +10,9 @@ import { renderHistoryHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderNightlyMarkdown } from '../report/markdown.js';
 import { nightlyJson, nightlyReport } from '../report/nightly-report.js';
-import { addStoreFlags, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
+import { preflight } from './preflight.js';
 
 /** Flags of `kmatrix nightly`. */
 export interface NightlyFlags extends StoreFlags {
@@ -37,6 +38,8 @@ function write(file: string, text: string): void {
 /** Run `kmatrix nightly`; writes the requested report files, returns exit code and the text summary. */
 export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): Promise<CommandResult> {
   const { matrix, cells } = selectCells(f);
+  const { tree, dbPath } = paths(f, deps);
+  await preflight({ tree, revs: [f.ref, ...(f.baseline && f.baseline !== 'last' ? [f.baseline] : [])], cells, dbPath });
   return withBuildContext(f, deps, { matrix, cells, command: `nightly --ref ${f.ref}` }, async (ctx) => {
     const out = await runNightly({ ...ctx, ref: f.ref, baseline: f.baseline, rebuild: f.rebuild, noBuild: f.build === false });
     const { report, grid } = nightlyReport(out);
@@ -76,7 +79,7 @@ export function registerNightlyCommand(program: Command, deps: CommandDeps = {})
       .option('--json <file>', 'JSON document')
       .option('--html <file>', 'self-contained HTML page')
       .option('--rebuild', 'build again even if a result is recorded')
-      .option('--no-build', 'do not build a --baseline revision missing from the store (exit 2)')
+      .option('--no-build', 'build nothing: results come from the store (e.g. merged shards); missing cells are not-built (exit 3), a missing --baseline exits 2')
       .option('--bisect', 'bisect each new regression between the baseline and REF (kmatrix bisect, stored)'),
     true,
   ).action((f: Omit<NightlyFlags, 'json'> & { json?: string }) => runAction(deps, (d) => nightlyCommand({ ...f, json: false, jsonFile: f.json }, d)));

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { resultsRoot } from '../build/paths.js';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
 import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import { adhocMatrix, withExtraLines } from '../matrix/adhoc.js';
 import { loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
+import { parseWeights, shardCells, shardFromEnv, type ShardSpec } from '../matrix/shard.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** The project's default matrix file. */
@@ -25,6 +27,12 @@ export interface CellOptions {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
+  /** `--shard I/N`, or true/`auto` for the CI environment's index (see shardFromEnv). */
+  shard?: string | boolean;
+  /** Shard count for a Kubernetes JOB_COMPLETION_INDEX. */
+  shards?: number;
+  /** `--shard-weights FILE`: balance shards by these recorded seconds per cell. */
+  shardWeights?: string;
 }
 
 /** Parse one --kconfig-add value: a `CONFIG_X=y` / `# CONFIG_X is not set` line or a fragment file. */
@@ -49,7 +57,7 @@ export function kconfigAddLines(value: string): FragmentLine[] {
 }
 
 /** The matrix and the cells selected by --matrix/--cells/--kconfig/--kconfig-add/--variants. */
-export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
+export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[]; shard: ShardSpec | null } {
   let matrix = loadMatrix(o.matrix ?? DEFAULT_MATRIX);
   const extra = mergeFragments((o.kconfigAdd ?? []).map(kconfigAddLines));
   if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, extra);
@@ -72,7 +80,39 @@ export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
     }
   }
   if (cells.length === 0) throw new InputError('--variants', null, null, 'no cell left to build');
-  return { matrix, cells };
+  const shard = selectedShard(o);
+  if (shard) {
+    // Planned over the whole matrix so that --cells/--variants never move a cell to another shard.
+    const mine = new Set(shardCells(matrix.cells, shard, shardWeights(o)).map((c) => c.name));
+    cells = cells.filter((c) => mine.has(c.name));
+  }
+  return { matrix, cells, shard };
+}
+
+/** The shard selected by --shard/--shards and the CI environment, or null. */
+export function selectedShard(o: CellOptions, env: Record<string, string | undefined> = process.env): ShardSpec | null {
+  const flag = o.shard === true ? 'auto' : o.shard === false ? undefined : o.shard;
+  return shardFromEnv(flag, env, o.shards);
+}
+
+/** Weights of --shard-weights FILE, if given. */
+export function shardWeights(o: CellOptions): Map<string, number> | undefined {
+  if (o.shardWeights === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(o.shardWeights, 'utf8');
+  } catch (e) {
+    throw new InputError('--shard-weights', null, null, `cannot read '${o.shardWeights}': ${(e as Error).message}`);
+  }
+  return parseWeights(text, resolve(o.shardWeights));
+}
+
+/** The --shard/--shards/--shard-weights options (run, diff, check). */
+export function addShardOptions<T extends Command>(cmd: T): T {
+  return cmd
+    .option('--shard [I/N]', 'only the cells of shard I of N (1-based); bare: from CI_NODE_INDEX/CI_NODE_TOTAL or JOB_COMPLETION_INDEX')
+    .option('--shards <n>', 'shard count when the index comes from JOB_COMPLETION_INDEX (or KMATRIX_SHARDS)', positiveInt('--shards'))
+    .option('--shard-weights <file>', 'balance shards by recorded seconds per cell (kmatrix shards --weights)') as T;
 }
 
 /** Parse a positive integer flag or throw a usage error naming it. */

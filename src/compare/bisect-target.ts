@@ -5,6 +5,7 @@
  * Verdicts are relative to the endpoints, like `git bisect` terms: `good` = behaves like --good, `bad` = like
  * --bad. Normally --good lacks the target and --bad shows it; with `reverse` --good shows it and --bad passes.
  */
+import { KIND_STAGE } from '../classify/index.js';
 import { DIAGNOSTIC_KINDS, type BuildStatus, type Diagnostic, type DiagnosticKind, type Verdict } from '../types.js';
 
 /** A `--match` filter: `fingerprint:<hex>` or bare hex (prefix), `symbol:`, `file:` (path or suffix), `kind:`. */
@@ -68,21 +69,8 @@ export function targetOf(failing: StepBuild, passing: StepBuild, filter: MatchFi
   });
 }
 
-/**
- * The build stage that emits each kind: a build that reports an error of some stage got through
- * every earlier stage (modpost reports all undefined symbols of all modules before it fails).
- */
-export const KIND_STAGE: Partial<Record<DiagnosticKind, number>> = {
-  'kconfig-unmet': 0,
-  'compile-error': 1,
-  'compile-warning': 1,
-  'compiler-crash': 1,
-  'link-undefined': 2,
-  'modpost-undefined': 3,
-  'modpost-missing-license': 3,
-  'modpost-other': 3,
-  'section-mismatch': 3,
-};
+/** The build stage of each kind, as each classify unit declares it (re-exported for bisect's users). */
+export { KIND_STAGE };
 
 /** The stage a set of target kinds is seen at (the earliest), or null when unknown. */
 export function targetStage(kinds: readonly DiagnosticKind[]): number | null {

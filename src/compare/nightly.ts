@@ -12,7 +12,7 @@ export interface NightlyOptions extends BuildContext {
   /** `last` (default): the previous nightly of this matrix name; else a revision. */
   baseline?: string;
   rebuild?: boolean;
-  /** Do not build a `--baseline REV` that is missing from the store. */
+  /** Build nothing: the ref's and a `--baseline REV`'s results come from the store; cells without one are missing. */
   noBuild?: boolean;
   now?: Date;
 }
@@ -85,8 +85,11 @@ async function baselineBuilds(o: NightlyOptions): Promise<{ sha: string | null; 
 export async function runNightly(o: NightlyOptions): Promise<NightlyOutcome> {
   const [sha] = await resolveRevisions(o.tree, [o.ref]);
   const base = await baselineBuilds(o);
-  const got = await ensureBuilds({ ...o, shas: [sha!], noBuild: false, record: true });
-  const now = got.builds.get(sha!) ?? [];
+  // --no-build: the ref's results come from the store (e.g. merged shard stores); a cell without one is missing.
+  const got = o.noBuild ? null : await ensureBuilds({ ...o, shas: [sha!], noBuild: false, record: true });
+  const now = got
+    ? (got.builds.get(sha!) ?? [])
+    : o.cells.map((c) => storedBuild(o.store, sha!, c, o.runtimeName)).filter((b): b is LoadedBuild => b !== null);
   const order = o.cells.map((c) => c.name);
   const diff = diffBuilds(base.builds, now, { fromSha: base.sha, toSha: sha!, order });
   const exitCode = nightlyExitCode(diff);
@@ -96,7 +99,7 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyOutcome> {
   const regressions = diff.cells.filter((c) => c.transition === 'regression').length;
   const partial = partialReason(diff, o.signal?.aborted ?? false);
   const head = { ref: o.ref, sha: sha!, matrixName: o.matrix.name, matrixHash: o.matrix.hash, baselineSha: base.sha, createdAt, partial };
-  const id = recordNightly(o.store, { ...head, runId: got.runIds[0] ?? null, regressions, exitCode }, now.map((b) => b.id));
+  const id = recordNightly(o.store, { ...head, runId: got?.runIds[0] ?? null, regressions, exitCode }, now.map((b) => b.id));
   return {
     ...head,
     id,

@@ -171,3 +171,17 @@ export function loadRunBuilds(db: Store, runId: number): LoadedBuild[] {
     toLoaded(db, r),
   );
 }
+
+/** Median recorded seconds of full builds (PASS or FAIL) per cell with its current config hash, for balancing shards. */
+export function cellWeights(db: Store, cells: readonly { name: string; hash: string }[]): Map<string, number> {
+  const stmt = db.prepare(
+    `SELECT b.seconds FROM builds b JOIN cells c ON c.id = b.cell_id
+     WHERE c.name = ? AND c.config_hash = ? AND b.stage = 'build' AND b.status != 'ERROR' ORDER BY b.seconds`,
+  );
+  const out = new Map<string, number>();
+  for (const c of cells) {
+    const s = (stmt.all(c.name, c.hash) as { seconds: number }[]).map((r) => r.seconds);
+    if (s.length) out.set(c.name, Math.round(s[Math.floor(s.length / 2)]! * 10) / 10);
+  }
+  return out;
+}

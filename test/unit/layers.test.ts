@@ -9,7 +9,7 @@ import ts from 'typescript';
  * the languages of logs and of Kconfig, used by the stages that build; the data itself flows
  * matrix → kconfig → runtime → build → classify → store → compare → report → cli.
  */
-const LAYERS = ['shared', 'classify', 'kconfig', 'matrix', 'runtime', 'build', 'demo', 'store', 'pipeline', 'compare', 'report', 'cli'];
+const LAYERS = ['shared', 'classify', 'kconfig', 'matrix', 'ci', 'runtime', 'build', 'demo', 'store', 'pipeline', 'compare', 'report', 'cli'];
 
 const SRC = resolve(import.meta.dirname, '../../src');
 
