@@ -120,14 +120,14 @@ export function usage(message: string): CommandResult {
 export async function withBuildContext(
   f: StoreFlags,
   deps: CommandDeps,
-  sel: { matrix: Matrix; cells: Cell[]; command: string; dbPath?: string; tree?: string },
+  sel: { matrix: Matrix; cells: Cell[]; command: string; tree?: string },
   body: (ctx: BuildContext & { cells: Cell[] }) => Promise<CommandResult>,
 ): Promise<CommandResult> {
   const p = paths(f, deps);
   const rt = runtimeFor(sel.cells, f, deps, p.cache);
   let store: Store | null = null;
   try {
-    store = openStore(sel.dbPath ?? p.dbPath);
+    store = openStore(p.dbPath);
     const r = await body({
       store,
       tree: sel.tree ?? p.tree,
