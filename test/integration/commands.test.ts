@@ -109,7 +109,7 @@ describe('every command through the real CLI, default container runtime', () => 
       expect(b.code).toBe(0);
       expect(b.stdout.trim()).toMatch(/^(sha256:)?[0-9a-f]{12,}$/);
     } finally {
-      spawnSync('podman', ['rmi', '--force', name]);
+      spawnSync('podman', ['rmi', name]); // no --force: never touch containers of other images
     }
   });
 
