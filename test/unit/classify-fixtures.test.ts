@@ -53,6 +53,15 @@ function gas(file: string | null): Fields[] {
   }));
 }
 
+/** modpost's ten undefined symbols of mm/zsmalloc.ko and its count of the two more it did not print. */
+function suppressed(severity: 'error' | 'warning'): Fields[] {
+  const syms = Array.from({ length: 10 }, (_, i) => `kmx_undef_${String(i + 1).padStart(2, '0')}`);
+  return [
+    ...syms.map((symbol): Fields => ({ ...none, kind: 'modpost-undefined', severity, symbol, module: 'mm/zsmalloc.ko', message: `"${symbol}" [mm/zsmalloc.ko] undefined!` })),
+    { ...none, kind: 'modpost-undefined', severity: 'warning', message: 'suppressed 2 unresolved symbol warnings because there were too many)' },
+  ];
+}
+
 /** Expected diagnostics and status (with make's exit code from the header) of every real fixture of issue #12. */
 const CASES: Record<string, { exit: number; status: string; want: Fields[]; robot?: Fields[] }> = {
   'clang-seed-up.log': { exit: 2, status: 'FAIL', want: [clangWarning, seed] },
@@ -87,6 +96,8 @@ const CASES: Record<string, { exit: number; status: string; want: Fields[]; robo
     want: gas('mm/zsmalloc.o'),
     robot: gas(null),
   },
+  'modpost-suppressed.log': { exit: 2, status: 'FAIL', want: suppressed('error') },
+  'modpost-suppressed-warn.log': { exit: 0, status: 'PASS', want: suppressed('warning') },
 };
 
 describe.each(Object.entries(CASES))('%s', (name, c) => {
