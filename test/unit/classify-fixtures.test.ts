@@ -43,7 +43,7 @@ const seed: Fields = {
 };
 
 /** The three distinct complaints of GNU as in gas-march.log (the same instruction with other operands is the same error). */
-function gas(file: string | null): Fields[] {
+function gas(file: string): Fields[] {
   return ['cpsid i', 'ldrex r2,[r3]', 'strex r1,r2,[r3]'].map((insn) => ({
     ...none,
     kind: 'assembler',
@@ -63,7 +63,7 @@ function suppressed(severity: 'error' | 'warning'): Fields[] {
 }
 
 /** Expected diagnostics and status (with make's exit code from the header) of every real fixture of issue #12. */
-const CASES: Record<string, { exit: number; status: string; want: Fields[]; robot?: Fields[] }> = {
+const CASES: Record<string, { exit: number; status: string; want: Fields[] }> = {
   'clang-seed-up.log': { exit: 2, status: 'FAIL', want: [clangWarning, seed] },
   'clang-clean-up.log': { exit: 0, status: 'PASS', want: [clangWarning] },
   'clang-lld-undefined.log': {
@@ -94,10 +94,22 @@ const CASES: Record<string, { exit: number; status: string; want: Fields[]; robo
     exit: 2,
     status: 'FAIL',
     want: gas('mm/zsmalloc.o'),
-    robot: gas(null),
   },
   'modpost-suppressed.log': { exit: 2, status: 'FAIL', want: suppressed('error') },
   'modpost-suppressed-warn.log': { exit: 0, status: 'PASS', want: suppressed('warning') },
+  'modpost-fatal.log': {
+    exit: 2,
+    status: 'FAIL',
+    want: [
+      { ...none, kind: 'modpost-other', severity: 'error', module: 'drivers/block/zram/zram.ko', message: 'drivers/block/zram/zram: struct of_device_id is not terminated with a NULL entry!' },
+    ],
+  },
+  // Made before issue #12 (see README.md): make fails and nothing else explains it.
+  'make-error-no-rule.log': {
+    exit: 2,
+    status: 'FAIL',
+    want: [{ ...none, kind: 'make-error', severity: 'error', file: 'mm/kmx_nothing.o', message: "*** No rule to make target 'mm/kmx_nothing.o'." }],
+  },
 };
 
 describe.each(Object.entries(CASES))('%s', (name, c) => {
@@ -109,9 +121,7 @@ describe.each(Object.entries(CASES))('%s', (name, c) => {
   it.each(STYLES)('%s variant: the same diagnostics; excerpts keep the original line', (style) => {
     const log = fixtureLog(`prefixed/${name.replace(/\.log$/, `.${style}.log`)}`);
     const got = classify(log);
-    // A robot report carries only the toolchain's lines, not kbuild's or make's (nothing to attribute with).
-    const want = style === 'robot' ? (c.robot ?? c.want) : c.want;
-    expect(fields(got.map((l) => l.diagnostic))).toEqual(want);
+    expect(fields(got.map((l) => l.diagnostic))).toEqual(c.want);
     const lines = log.split('\n');
     for (const l of got) {
       expect(lines[l.logLine - 1]).toBe(l.original);
