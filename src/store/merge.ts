@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
+import type { Diagnostic } from '../types.js';
 import { storeId, type Store } from './db.js';
 
 /** A store that cannot be merged (not a kmatrix store, another matrix, itself): exit 2, nothing written. */
@@ -95,18 +96,6 @@ interface SrcBuild {
   image: string | null;
   toolchain: string;
   origin: string | null;
-}
-
-interface SrcDiag {
-  kind: string;
-  severity: string;
-  file: string | null;
-  line: number | null;
-  column: number | null;
-  symbol: string | null;
-  module: string | null;
-  message: string;
-  fingerprint: string;
 }
 
 /** Open a source store read-only and check it is a kmatrix store this version can read. */
@@ -309,7 +298,7 @@ function mergeOne(
     const id = Number(
       insBuild.run({ ...b, run_id: runMap.get(b.run_id)!, cell_id: cellId, log_path: logPath, origin }).lastInsertRowid,
     );
-    for (const d of srcDiags.all(b.id) as SrcDiag[]) {
+    for (const d of srcDiags.all(b.id) as Diagnostic[]) {
       insDiag.run(id, d.kind, d.severity, d.file, d.line, d.column, d.symbol, d.module, d.message, d.fingerprint);
     }
     summary.buildsAdded++;
