@@ -5,10 +5,12 @@ import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, typ
 import { buildReproducer } from '../compare/enrich.js';
 import { InputError } from '../matrix/errors.js';
 import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
-import { openStore } from '../store/db.js';
+import { commonGitDir } from '../build/git.js';
+import { checkStorePath, openStore } from '../store/db.js';
 import { storedCommit } from '../store/queries.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { addShardOptions, selectCells } from './options.js';
+import { checkKernelCommits } from './preflight.js';
 
 /** Flags of `kmatrix check`. */
 export interface CheckFlags extends StoreFlags {
@@ -36,12 +38,18 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
   }
   const { tree, dbPath, resultsDir, cache } = paths(f, deps);
   let series;
+  let shas: string[];
   try {
+    await commonGitDir(tree);
     series = await resolveSeries(tree, range, f.tipOnly, f.worktree);
+    shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
+    await checkKernelCommits(tree, shas, cells);
+    checkStorePath(dbPath);
   } catch (e) {
-    return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${(e as Error).message}\n` };
+    // Bad input is exit 2; git failing for another reason propagates (exit 3) with git's own message.
+    if (e instanceof InputError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+    throw e;
   }
-  const shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
   const rt = runtimeFor(cells, f, deps, cache);
   const store = openStore(dbPath);
   try {

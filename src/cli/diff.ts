@@ -9,6 +9,7 @@ import { openStore } from '../store/db.js';
 import { storedCommit } from '../store/queries.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { addShardOptions, selectCells } from './options.js';
+import { preflight } from './preflight.js';
 
 /** Flags of `kmatrix diff`. */
 export interface DiffFlags extends StoreFlags {
@@ -31,6 +32,7 @@ export async function diffCommand(a: string, b: string, f: DiffFlags, deps: Comm
   const { tree, dbPath, resultsDir, cache } = paths(f, deps);
   const from = await oneRevision(tree, a);
   const to = await oneRevision(tree, b);
+  await preflight({ tree, revs: [from, to], cells, dbPath });
   const rt = runtimeFor(cells, f, deps, cache);
   const store = openStore(dbPath);
   try {

@@ -5,7 +5,6 @@ import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../matrix/errors.js';
 import { runMatrix } from '../pipeline.js';
 import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
-import { commonGitDir, resolveRevisions } from '../build/git.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
@@ -17,6 +16,7 @@ import { interruptible } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
+import { preflight } from './preflight.js';
 import { TOOL_VERSION } from '../version.js';
 import { addShardOptions, DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
 import { registerMergeCommands } from './merge.js';
@@ -74,10 +74,9 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const cache = cacheRoot();
   // Cells of one matrix share their runtime settings: one runtime for the whole run.
   const runtime = createRuntime(runtimeSettings(cells[0] ?? matrix.cells[0]!, runtimeOverrides(f)), { cache });
+  // Bad trees, revisions and --db are usage errors: reported before anything is written or an image is made.
+  await preflight({ tree, revs, cells: cells.length ? cells : matrix.cells, dbPath });
   if (runtime instanceof ContainerRuntime && cells.length) {
-    // Bad trees and revisions are usage errors: report them before spending time on an image.
-    await commonGitDir(tree);
-    await resolveRevisions(tree, revs);
     await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
   }
   const store = openStore(dbPath);
@@ -191,4 +190,3 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);

@@ -12,6 +12,7 @@ import { renderNightlyMarkdown } from '../report/markdown.js';
 import { openStore } from '../store/db.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
+import { preflight } from './preflight.js';
 
 /** Flags of `kmatrix nightly`. */
 export interface NightlyFlags extends StoreFlags {
@@ -38,6 +39,7 @@ function write(file: string, text: string): void {
 export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): Promise<CommandResult> {
   const { matrix, cells } = selectCells(f);
   const { tree, dbPath, resultsDir, cache } = paths(f, deps);
+  await preflight({ tree, revs: [f.ref, ...(f.baseline && f.baseline !== 'last' ? [f.baseline] : [])], cells, dbPath });
   const rt = runtimeFor(cells, f, deps, cache);
   const store = openStore(dbPath);
   try {

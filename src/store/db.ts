@@ -106,6 +106,8 @@ export function openStore(path: string): Store {
 function prepare(db: Store, path: string): Store {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) throw dbError(path, `was written by a newer kmatrix (schema version ${current}, this kmatrix knows ${MIGRATIONS.length}); left untouched: upgrade kmatrix`);
+  // Read the schema before the first write: a damaged file is refused as it is, not half-converted to WAL.
+  db.prepare('SELECT count(*) FROM sqlite_master').get();
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 10000');
