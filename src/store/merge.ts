@@ -51,6 +51,8 @@ export interface SourceSummary {
   buildsKnown: number;
   logsCopied: number;
   logsMissing: number;
+  /** Runs that never finished (the process was killed): what they were to build may be missing. */
+  unfinishedRuns: { id: number; shard: string | null; startedAt: string }[];
 }
 
 /** The result of a merge. */
@@ -59,6 +61,8 @@ export interface MergeReport {
   conflicts: MergeConflict[];
   /** Per commit seen in the sources, the matrix cells that have no build there (never PASS). */
   missing: { commitSha: string; cells: string[] }[];
+  /** Shards `I/N` of the shard count the sources ran with that no source store is from. */
+  absentShards: string[];
   /** True when nothing was written (everything already merged). */
   noop: boolean;
 }
@@ -164,7 +168,7 @@ export function mergeStores(
         );
       }
     }
-    const report: MergeReport = { sources: [], conflicts: [], missing: [], noop: true };
+    const report: MergeReport = { sources: [], conflicts: [], missing: [], absentShards: [], noop: true };
     const commitsSeen = new Set<string>();
     target.transaction(() => {
       for (const s of sources) report.sources.push(mergeOne(target, s.path, s.db, ids, targetId, o, report, commitsSeen));
@@ -176,10 +180,21 @@ export function mergeStores(
       const cells = o.matrix.cells.filter((c) => !have.has(`${c.name} ${c.hash}`)).map((c) => c.name);
       if (cells.length) report.missing.push({ commitSha: sha, cells });
     }
+    report.absentShards = absentShards(report.sources.flatMap((x) => x.shards));
     return report;
   } finally {
     for (const s of sources) s.db.close();
   }
+}
+
+/** The shards of N that none of the labels (`I/N`) names, when all labels agree on N (pure). */
+export function absentShards(labels: readonly string[]): string[] {
+  const parsed = labels.map((l) => /^(\d+)\/(\d+)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const totals = new Set(parsed.map((m) => Number(m[2])));
+  if (totals.size !== 1) return [];
+  const n = [...totals][0]!;
+  const have = new Set(parsed.map((m) => Number(m[1])));
+  return Array.from({ length: n }, (_, i) => i + 1).filter((i) => !have.has(i)).map((i) => `${i}/${n}`);
 }
 
 /** Merge one source inside the caller's transaction. */
@@ -206,6 +221,7 @@ function mergeOne(
     buildsKnown: 0,
     logsCopied: 0,
     logsMissing: 0,
+    unfinishedRuns: runs.filter((r) => r.finished_at === null).map((r) => ({ id: r.id, shard: r.shard, startedAt: r.started_at })),
   };
   /** An origin whose store is the target itself names a local row. */
   const local = (origin: string) => origin.startsWith(`${targetId}:`);
