@@ -1,0 +1,86 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT, tempDir } from '../helpers/replay.js';
+
+/**
+ * kmatrix installs like a tool: `npm pack` (prepack builds dist/), the tarball installed into a temp prefix,
+ * then the installed bin and npx run from an empty directory. Offline: dependencies come from npm's cache.
+ * The pack runs in a copy of the checkout (its files as git sees them, node_modules linked), so its build
+ * never replaces the dist/ other tests are running.
+ *
+ * One shortcut, to stay cheap: npm 11 runs no install scripts of a global install unless allowed
+ * (`--allow-scripts=better-sqlite3`), and better-sqlite3's script compiles SQLite (minutes on 2 cores). The test
+ * installs without scripts and copies in the binding `npm ci` already compiled for this checkout (same
+ * better-sqlite3 version, same Node); everything else is the tarball as a user gets it.
+ */
+describe('npm pack → install → run from an empty directory', () => {
+  const tmp = tempDir('kmatrix-install-');
+  const prefix = join(tmp, 'prefix');
+  const empty = join(tmp, 'empty');
+  const results = join(tmp, 'results');
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  let tarball = '';
+  let files: string[] = [];
+  const env = { ...process.env, KMATRIX_RESULTS: results, npm_config_prefix: prefix, npm_config_audit: 'false', npm_config_fund: 'false' };
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: empty, env, encoding: 'utf8' });
+
+  beforeAll(() => {
+    mkdirSync(empty, { recursive: true });
+    const checkout = join(tmp, 'checkout');
+    const tracked = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const f of tracked.filter((x) => existsSync(join(ROOT, x)))) {
+      mkdirSync(dirname(join(checkout, f)), { recursive: true });
+      cpSync(join(ROOT, f), join(checkout, f));
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+    expect(existsSync(join(checkout, 'dist'))).toBe(false);
+    const out = execFileSync('npm', ['pack', '--pack-destination', tmp, '--json'], { cwd: checkout, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const info = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0]!;
+    tarball = join(tmp, info.filename);
+    files = info.files.map((f) => f.path);
+    execFileSync('npm', ['install', '-g', '--offline', '--loglevel=error', tarball], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const binding = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+    const to = join(prefix, 'lib/node_modules/kmatrix', binding);
+    mkdirSync(join(to, '..'), { recursive: true });
+    copyFileSync(join(ROOT, binding), to);
+  }, 900_000);
+
+  it('the tarball ships dist/ and what the CLI reads at run time, and no tests or sources', () => {
+    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('bin/kmatrix.js');
+    expect(files).toContain('matrix/zsmalloc-arm.yaml');
+    expect(files).toContain('support/kconfig.yaml');
+    expect(files).toContain('docker/packages.txt');
+    expect(files.filter((f) => f.startsWith('src/demo/series/')).length).toBeGreaterThan(30);
+    expect(files.filter((f) => f.startsWith('test/') || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('the installed bin prints the version from an empty directory', () => {
+    const r = run(join(prefix, 'bin', 'kmatrix'), ['--version']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('npx finds the installed kmatrix and runs it', () => {
+    const r = run('npx', ['--no-install', 'kmatrix', '--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('a command that opens the store writes it to the user results dir, never into the package', () => {
+    const r = run(join(prefix, 'bin', 'kmatrix'), ['bisect', '--log']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`kmatrix: --log: no bisect recorded in ${join(results, 'kmatrix.db')}\n`);
+    expect(existsSync(join(results, 'kmatrix.db'))).toBe(true);
+    expect(readdirSync(join(prefix, 'lib/node_modules/kmatrix'))).not.toContain('results');
+    expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('classifies a log with the shipped classifier (exit 1: the log shows a FAIL)', () => {
+    const r = run(join(prefix, 'bin', 'kmatrix'), ['classify', join(ROOT, 'test/fixtures/logs/modpost-undefined-up.log')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL\n {2}error: modpost-undefined: v7wbi_flush_kern_tlb_range undefined in mm\/zsmalloc\.ko\n/);
+  });
+});
