@@ -67,17 +67,20 @@ async function ensureTarball(log: (s: string) => void): Promise<void> {
   }
 }
 
-/** Path of the replay tree under the cache. */
-export function replayPath(cache: string): string {
-  return join(cache, 'replay', 'linux-6.1-replay');
+/**
+ * Path of the replay tree under the cache, one per stamp: a changed series makes a tree of its own next to the
+ * old one, so a checkout that still has the old series never rebuilds the tree another one uses.
+ */
+export function replayPath(cache: string, stamp: string): string {
+  return join(cache, 'replay', `linux-6.1-replay-${stamp}`);
 }
 
 /** Prepare (once; cached by stamp) the replay git tree: Debian's 6.1 source + our series; returns its path. */
 export async function ensureReplayTree(cache: string, log: (s: string) => void = () => {}): Promise<string> {
-  const path = replayPath(cache);
-  const stampFile = join(path, '.git', 'kmatrix-replay-stamp');
   await ensureTarball(log);
   const stamp = replayStamp();
+  const path = replayPath(cache, stamp);
+  const stampFile = join(path, '.git', 'kmatrix-replay-stamp');
   const ready = () => existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp;
   if (ready()) return path;
   const release = await acquireLock(join(cache, 'replay', 'lock'), {
