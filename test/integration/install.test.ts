@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fakeTree } from '../helpers/fake-tree.js';
 import { ROOT, tempDir } from '../helpers/replay.js';
 
 /**
@@ -23,7 +24,7 @@ describe('npm pack → install → run from an empty directory', () => {
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   let tarball = '';
   let files: string[] = [];
-  const env = { ...process.env, KMATRIX_RESULTS: results, npm_config_prefix: prefix, npm_config_audit: 'false', npm_config_fund: 'false' };
+  const env = { ...process.env, KMATRIX_RESULTS: results, KMATRIX_CACHE: join(tmp, 'cache'), npm_config_prefix: prefix, npm_config_audit: 'false', npm_config_fund: 'false' };
   const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: empty, env, encoding: 'utf8' });
 
   beforeAll(() => {
@@ -69,13 +70,19 @@ describe('npm pack → install → run from an empty directory', () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
-  it('a command that opens the store writes it to the user results dir, never into the package', () => {
-    const r = run(join(prefix, 'bin', 'kmatrix'), ['bisect', '--log']);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`kmatrix: --log: no bisect recorded in ${join(results, 'kmatrix.db')}\n`);
+  it('a run writes its store and logs to the user results dir, never into the package or the current directory', () => {
+    // A git tree with the files a kernel tree has, but no kernel: the Kconfig stage fails (FAIL, exit 1) after the
+    // store has been opened and the build recorded.
+    const { tree } = fakeTree(1);
+    const r = run(join(prefix, 'bin', 'kmatrix'), ['run', '--tree', tree, '--runtime', 'host', '--kconfig-only', '--cells', 'virt-v7/UP']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^commit \(newest first\)\s+virt-v7\/UP$/m);
     expect(existsSync(join(results, 'kmatrix.db'))).toBe(true);
+    expect(readdirSync(join(results, 'logs')).length).toBe(1);
     expect(readdirSync(join(prefix, 'lib/node_modules/kmatrix'))).not.toContain('results');
     expect(readdirSync(empty)).toEqual([]);
+    const log = run(join(prefix, 'bin', 'kmatrix'), ['bisect', '--log']);
+    expect([log.status, log.stderr]).toEqual([2, `kmatrix: --log: no bisect recorded in ${join(results, 'kmatrix.db')}\n`]);
   });
 
   it('classifies a log with the shipped classifier (exit 1: the log shows a FAIL)', () => {
