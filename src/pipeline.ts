@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import pLimit from 'p-limit';
@@ -7,7 +8,9 @@ import { checkoutWorktree, commitInfo, commonGitDir, resolveRevisions, treeId } 
 import { acquireLock } from './build/lock.js';
 import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
+import { reapOrphanGroups, subdirs } from './runtime/host.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
+import { claimRun, markInFlight, recoverAbandonedRuns } from './recover.js';
 import {
   buildDiagnostics,
   cachedBuild,
@@ -79,6 +82,12 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
   const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs);
   const limit = pLimit(jobs);
 
+  const recovered = await recoverAbandonedRuns(o.store, o.resultsDir);
+  if (recovered.runs > 0) {
+    process.stderr.write(
+      `kmatrix: found ${recovered.runs} run(s) of a kmatrix that was killed; ${recovered.builds} build(s) it had in flight are recorded as interrupted (ERROR) and will be built again\n`,
+    );
+  }
   const runId = startRun(o.store, {
     command: o.command,
     toolVersion: TOOL_VERSION,
@@ -86,10 +95,15 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     matrixHash: o.matrix.hash,
     tree: common,
   });
+  claimRun(o.resultsDir, runId);
   // The worktree is locked only once something must be built: a fully cached run never waits.
   let release: (() => void) | null = null;
   const lockWorktree = async (onWait: (pid: number) => void) => {
-    release ??= await acquireLock(slot.lockFile, { onWait });
+    if (release) return;
+    release = await acquireLock(slot.lockFile, { onWait, signal: o.signal });
+    // Whoever held the slot before may have been killed with SIGKILL: its make groups die now.
+    const killed = reapOrphanGroups(subdirs(join(slot.root, 'build')).flatMap(subdirs));
+    if (killed.length > 0) process.stderr.write(`kmatrix: killed ${killed.length} build(s) left running by a kmatrix that died\n`);
   };
   const builds: RunBuild[] = [];
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
@@ -171,6 +185,18 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
           await lockWorktree((pid) => {
             task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
           });
+          // Another kmatrix may have built some of these while this one waited: reuse, never build twice.
+          for (const cell of [...todo]) {
+            const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
+            if (!hit) continue;
+            builds.push(hit);
+            done.push(hit);
+            todo.splice(todo.indexOf(cell), 1);
+          }
+          if (todo.length === 0) {
+            task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached, built meanwhile by another kmatrix)`;
+            return;
+          }
           await checkoutWorktree(o.tree, slot.worktree, commit.sha);
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
           return new Listr(
@@ -183,8 +209,21 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                   let current = 'start';
                   const show = () => (sub.title = `${cell.name}: ${current} ${secs((Date.now() - t0) / 1000)}`);
                   const tick = setInterval(show, 1000);
+                  const toolchain = identities.get(cell.crossCompile)!;
+                  const logPath = join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`);
+                  // If kmatrix is killed (SIGKILL) mid-build, the next kmatrix records this build as interrupted.
+                  const marker = markInFlight({
+                    runId,
+                    commit,
+                    cell: { name: cell.name, hash: cell.hash, definition: cell },
+                    stage,
+                    runtime: toolchain.runtime,
+                    image: toolchain.image,
+                    toolchain: toolchain.compiler,
+                    startedAt: new Date().toISOString(),
+                    logPath,
+                  });
                   try {
-                    const toolchain = identities.get(cell.crossCompile)!;
                     const r = await buildCell({
                       srcDir: slot.worktree,
                       buildDir: slot.buildDir(cell.name, toolchain.runtime),
@@ -194,7 +233,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                       toolchain,
                       makeJobs,
                       kconfigOnly: o.kconfigOnly ?? false,
-                      logPath: join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`),
+                      logPath,
                       signal: o.signal,
                       onStage: (st) => {
                         current = st;
@@ -207,10 +246,13 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                     sub.title = summary(b);
                   } finally {
                     clearInterval(tick);
+                    rmSync(marker, { force: true });
                   }
                 }),
             })),
-            { concurrent: true, exitOnError: false },
+            // registerSignalListeners: a Listr made inside a task is a root Listr of its own; by default it
+            // takes SIGINT and calls process.exit(127) (what Ctrl-C did before), bypassing interruptible().
+            { concurrent: true, exitOnError: false, registerSignalListeners: false },
           );
         },
       })),

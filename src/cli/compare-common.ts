@@ -11,6 +11,8 @@ import { createRuntime, resolveRuntime, runtimeSettings } from '../runtime/selec
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt } from './options.js';
 
+export { interruptible } from './signals.js';
+
 /** Exit codes (same values as main.ts's EXIT, which cannot be imported: main.ts runs the CLI on import). */
 export const CODES = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
 
@@ -83,25 +85,6 @@ export function runtimeFor(cells: Cell[], f: StoreFlags, deps: CommandDeps, cach
         }
         return rt;
       })()),
-  };
-}
-
-/** Ctrl-C / SIGTERM → abort (finished builds stay recorded); a second signal exits. Returns the signal and a disposer. */
-export function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const onSig = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130);
-    process.stderr.write(`\nkmatrix: ${sig}: stopping builds (finished builds are recorded)\n`);
-    ac.abort();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
-    },
   };
 }
 

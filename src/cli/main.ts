@@ -14,7 +14,7 @@ import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerCompareCommands } from './compare.js';
-import { interruptible } from './compare-common.js';
+import { guardSignals, interruptible } from './signals.js';
 import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
@@ -69,15 +69,16 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const cache = cacheRoot();
   // Cells of one matrix share their runtime settings: one runtime for the whole run.
   const runtime = createRuntime(runtimeSettings(cells[0]!, runtimeOverrides(f)), { cache });
-  if (runtime instanceof ContainerRuntime) {
-    // Bad trees and revisions are usage errors: report them before spending time on an image.
-    await commonGitDir(tree);
-    await resolveRevisions(tree, revs);
-    await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
-  }
-  const store = openStore(dbPath);
   const intr = interruptible();
+  let store: ReturnType<typeof openStore> | null = null;
   try {
+    if (runtime instanceof ContainerRuntime) {
+      // Bad trees and revisions are usage errors: report them before spending time on an image.
+      await commonGitDir(tree);
+      await resolveRevisions(tree, revs);
+      await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`), intr.signal);
+    }
+    store = openStore(dbPath);
     const { builds } = await runMatrix({
       tree,
       matrix,
@@ -102,7 +103,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     return { code, output };
   } finally {
     intr.dispose();
-    store.close();
+    store?.close();
   }
 }
 
@@ -153,7 +154,8 @@ export function program(): Command {
       .option('--path', 'prepare the tree if needed and print only its path'),
   ).action(async (f: RunFlags & { path?: boolean }) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    const tree = await ensureReplayTree(cacheRoot(), log);
+    const intr = interruptible();
+    const tree = await ensureReplayTree(cacheRoot(), log, intr.signal).finally(intr.dispose);
     if (f.path) {
       process.stdout.write(`${tree}\n`);
       return;
@@ -176,6 +178,7 @@ export function program(): Command {
 
 /** Run the CLI and map errors to exit codes. */
 export async function main(argv: string[]): Promise<void> {
+  guardSignals();
   try {
     await program().parseAsync(argv);
   } catch (e) {
