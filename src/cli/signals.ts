@@ -22,7 +22,7 @@ export function interruptible(): { signal: AbortSignal; dispose: () => void } {
         process.exit(INTERRUPTED);
       }
       process.stderr.write(`\nkmatrix: ${sig}: stopping builds (finished builds are recorded)\n`);
-      ac.abort();
+      ac.abort(sig);
     },
     { [HANDLED]: true },
   );

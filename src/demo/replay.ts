@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { git } from '../build/git.js';
 import { acquireLock } from '../build/lock.js';
 import { subdirs } from '../runtime/host.js';
-import { alive } from '../runtime/process.js';
+import { alive, killProcessesUnder } from '../runtime/process.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** Debian's kernel source tarball the replay tree is made from. */
@@ -100,7 +100,8 @@ export function removeStaleWork(replayDir: string): string[] {
   for (const d of subdirs(replayDir)) {
     const m = /\/tmp-(\d+)$/.exec(d);
     if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) {
-      rmSync(d, { recursive: true, force: true });
+      killProcessesUnder(d); // a tar or git still writing there after its kmatrix was killed
+      rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
       removed.push(d);
     }
   }

@@ -133,7 +133,7 @@ export async function execLogged(spec: ExecSpec, groups?: ProcessGroups): Promis
     writeSync(fd, `kmatrix: could not run ${cmd}: ${infraError}\n`);
   }
   if (timedOut) writeSync(fd, `kmatrix: build timed out after ${Math.round((spec.timeoutMs ?? 0) / 1000)} s\n`);
-  if (aborted) writeSync(fd, `kmatrix: build interrupted (Terminated)\n`);
+  if (aborted) writeSync(fd, `kmatrix: build interrupted (${typeof spec.signal?.reason === 'string' ? spec.signal.reason : 'aborted'})\n`);
   closeSync(fd);
   return {
     exitCode: r.exitCode ?? null,

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { PACKAGE_ROOT } from '../version.js';
 import { globalArgs, onPath, type ContainerSettings, type EngineName } from './container.js';
 import { subdirs } from './host.js';
-import { alive } from './process.js';
+import { alive, killProcessesUnder } from './process.js';
 
 /** The default build image (one name, everywhere). */
 export const DEFAULT_IMAGE = 'kmatrix/arm-linux-gnueabi:bookworm';
@@ -87,7 +87,8 @@ export function removeStaleScratch(workDir: string): string[] {
   for (const d of subdirs(workDir)) {
     const m = /\/rootfs-(\d+)-[^/]+$/.exec(d);
     if (m && !alive(Number(m[1]))) {
-      rmSync(d, { recursive: true, force: true });
+      killProcessesUnder(d); // mmdebstrap still writing there after its kmatrix was killed
+      rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
       removed.push(d);
     }
   }
