@@ -1,3 +1,5 @@
 #!/usr/bin/env node
 // Launcher: the CLI is compiled to dist/ by `npm ci` (the `prepare` script).
-import '../dist/cli/main.js';
+import { main } from '../dist/cli/main.js';
+
+await main(process.argv);

@@ -1,11 +1,12 @@
-import { availableParallelism } from 'node:os';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import pLimit from 'p-limit';
 import { buildCell, type BuildOutcome } from './build/build.js';
 import { checkoutWorktree, commitInfo, commonGitDir, resolveRevisions, treeId } from './build/git.js';
 import { acquireLock } from './build/lock.js';
+import { fingerprint } from './classify/fingerprint.js';
 import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
 import { reapOrphanGroups, subdirs } from './runtime/host.js';
@@ -53,9 +54,19 @@ export interface RunOptions {
   /** Build even when the store already has this (tree, cell, toolchain) result. */
   rebuild?: boolean;
   command: string;
+  /** `I/N` when this run is one shard of the matrix (recorded with the run). */
+  shard?: string;
   /** 'auto': listr2 default renderer on a TTY, plain lines otherwise or when CI=true; 'silent' for tests. */
   progress?: 'auto' | 'plain' | 'silent';
   signal?: AbortSignal;
+}
+
+/** What runMatrix returns: every build recorded, and every (commit, cell) that has none (never silently dropped). */
+export interface RunResult {
+  runId: number;
+  builds: RunBuild[];
+  /** Cells with no recorded build (interrupted before they started, or the store itself failed), with why. */
+  missing: { commit: CommitInfo; cell: Cell; reason: string }[];
 }
 
 /**
@@ -73,7 +84,7 @@ function secs(s: number): string {
 }
 
 /** Build every (revision × cell), recording each build in the store as soon as it ends. */
-export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds: RunBuild[] }> {
+export async function runMatrix(o: RunOptions): Promise<RunResult> {
   const common = await commonGitDir(o.tree);
   const slot = treeSlot(o.cache, treeId(common));
   const shas = await resolveRevisions(o.tree, o.revisions);
@@ -94,6 +105,9 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     matrixName: o.matrix.name,
     matrixHash: o.matrix.hash,
     tree: common,
+    shard: o.shard ?? null,
+    host: hostname(),
+    cells: o.cells.map((c) => c.name),
   });
   claimRun(o.resultsDir, runId);
   // The worktree is locked only once something must be built: a fully cached run never waits.
@@ -106,12 +120,22 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     if (killed.length > 0) process.stderr.write(`kmatrix: killed ${killed.length} build(s) left running by a kmatrix that died\n`);
   };
   const builds: RunBuild[] = [];
+  /** (commit, cell) → why it has no recorded build (even recording an ERROR failed, e.g. the store is unwritable). */
+  const failures = new Map<string, string>();
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
   const out = new ProcessOutput(process.stderr, process.stderr);
   try {
     const identities = new Map<string, ToolchainIdentity>();
+    /** Why a toolchain could not be identified (engine gone…): its cells are recorded ERROR without building. */
+    const identityErrors = new Map<string, string>();
     for (const cell of o.cells) {
-      if (!identities.has(cell.crossCompile)) identities.set(cell.crossCompile, await o.runtime.identity(cell.crossCompile));
+      if (identities.has(cell.crossCompile)) continue;
+      try {
+        identities.set(cell.crossCompile, await o.runtime.identity(cell.crossCompile));
+      } catch (e) {
+        identities.set(cell.crossCompile, { runtime: o.runtime.name, image: null, compiler: `unknown: ${cell.crossCompile}gcc not identified` });
+        identityErrors.set(cell.crossCompile, `identifying the toolchain ${cell.crossCompile}gcc failed: ${errorText(e)}`);
+      }
     }
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
     /** Record one build (fresh or a cached result seen at another commit of the same tree). */
@@ -127,7 +151,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
         timedOut: r.timedOut,
         seconds: r.seconds,
         startedAt: r.startedAt,
-        logPath: r.logPath,
+        logPath: r.logPath || null,
         runtime: tc.runtime,
         image: tc.image,
         toolchain: tc.compiler,
@@ -136,7 +160,7 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
     };
     /** The stored result for this (tree, cell, toolchain), reused unless --rebuild. */
     const fromCache = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity): RunBuild | null => {
-      if (o.rebuild) return null;
+      if (o.rebuild || identityErrors.has(cell.crossCompile)) return null;
       const hit: StoredBuild | null = cachedBuild(o.store, {
         treeSha: commit.treeSha,
         cell: cell.name,
@@ -161,6 +185,16 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
       const buildId = hit.commitSha === commit.sha ? hit.id : record(commit, cell, tc, r);
       return { ...r, commit, cell, buildId, toolchain: tc.compiler, cached: true };
     };
+    /** Record a cell whose build could not run or threw as ERROR with an `infra` diagnostic naming the cause. */
+    const recordError = (commit: CommitInfo, cell: Cell, cause: string, t0: number, startedAt: string, logPath: string): RunBuild => {
+      const tc = identities.get(cell.crossCompile)!;
+      const r = errorOutcome(cause, startedAt, (Date.now() - t0) / 1000, logPath);
+      const b: RunBuild = { ...r, commit, cell, buildId: record(commit, cell, tc, r), toolchain: tc.compiler, cached: false };
+      builds.push(b);
+      return b;
+    };
+    const logPathOf = (commit: CommitInfo, cell: Cell) =>
+      join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`);
     const summary = (r: RunBuild) => {
       const first = r.diagnostics.find((d) => d.severity === 'error');
       return `${r.cell.name}: ${r.status} ${r.cached ? '(cached)' : secs(r.seconds)}${first ? ` — ${first.message}` : ''}`;
@@ -182,22 +216,40 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
             return;
           }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (checkout)`;
-          await lockWorktree((pid) => {
-            task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
-          });
-          // Another kmatrix may have built some of these while this one waited: reuse, never build twice.
-          for (const cell of [...todo]) {
-            const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
-            if (!hit) continue;
-            builds.push(hit);
-            done.push(hit);
-            todo.splice(todo.indexOf(cell), 1);
-          }
-          if (todo.length === 0) {
-            task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached, built meanwhile by another kmatrix)`;
+          const t0 = Date.now();
+          const startedAt = new Date().toISOString();
+          try {
+            await lockWorktree((pid) => {
+              task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
+              if (plain) process.stderr.write(`kmatrix: ${commit.sha.slice(0, 12)}: waiting for process ${pid}, building in this tree\n`);
+            });
+            // Another kmatrix may have built some of these while this one waited: reuse, never build twice.
+            for (const cell of [...todo]) {
+              const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
+              if (!hit) continue;
+              builds.push(hit);
+              done.push(hit);
+              todo.splice(todo.indexOf(cell), 1);
+            }
+            if (todo.length === 0) {
+              task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached, built meanwhile by another kmatrix)`;
+              return;
+            }
+            await checkoutWorktree(o.tree, slot.worktree, commit.sha);
+          } catch (e) {
+            if (o.signal?.aborted) throw e;
+            // No cell of this commit can build: each is recorded ERROR with the cause; the run goes on.
+            const cause = `checkout of ${commit.sha.slice(0, 12)} failed: ${errorText(e)}`;
+            for (const cell of todo) {
+              try {
+                recordError(commit, cell, cause, t0, startedAt, '');
+              } catch (e2) {
+                failures.set(`${commit.sha}\0${cell.name}`, `${cause}; recording it failed: ${errorText(e2)}`);
+              }
+            }
+            task.title = `${commit.sha.slice(0, 12)} ${commit.subject}: ERROR (checkout failed)`;
             return;
           }
-          await checkoutWorktree(o.tree, slot.worktree, commit.sha);
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
           return new Listr(
             todo.map((cell) => ({
@@ -209,44 +261,61 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
                   let current = 'start';
                   const show = () => (sub.title = `${cell.name}: ${current} ${secs((Date.now() - t0) / 1000)}`);
                   const tick = setInterval(show, 1000);
-                  const toolchain = identities.get(cell.crossCompile)!;
-                  const logPath = join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`);
-                  // If kmatrix is killed (SIGKILL) mid-build, the next kmatrix records this build as interrupted.
-                  const marker = markInFlight({
-                    runId,
-                    commit,
-                    cell: { name: cell.name, hash: cell.hash, definition: cell },
-                    stage,
-                    runtime: toolchain.runtime,
-                    image: toolchain.image,
-                    toolchain: toolchain.compiler,
-                    startedAt: new Date().toISOString(),
-                    logPath,
-                  });
+                  const startedAt = new Date().toISOString();
+                  const logPath = logPathOf(commit, cell);
+                  let marker: string | null = null;
                   try {
-                    const r = await buildCell({
-                      srcDir: slot.worktree,
-                      buildDir: slot.buildDir(cell.name, toolchain.runtime),
+                    const toolchain = identities.get(cell.crossCompile)!;
+                    const unidentified = identityErrors.get(cell.crossCompile);
+                    if (unidentified) {
+                      sub.title = summary(recordError(commit, cell, unidentified, t0, startedAt, ''));
+                      return;
+                    }
+                    let r: BuildOutcome;
+                    // If kmatrix is killed (SIGKILL) mid-build, the next kmatrix records this build as interrupted.
+                    marker = markInFlight({
+                      runId,
                       commit,
-                      cell,
-                      runtime: o.runtime,
-                      toolchain,
-                      makeJobs,
-                      kconfigOnly: o.kconfigOnly ?? false,
+                      cell: { name: cell.name, hash: cell.hash, definition: cell },
+                      stage,
+                      runtime: toolchain.runtime,
+                      image: toolchain.image,
+                      toolchain: toolchain.compiler,
+                      startedAt,
                       logPath,
-                      signal: o.signal,
-                      onStage: (st) => {
-                        current = st;
-                        show();
-                      },
                     });
+                    try {
+                      r = await buildCell({
+                        srcDir: slot.worktree,
+                        buildDir: slot.buildDir(cell.name, toolchain.runtime),
+                        commit,
+                        cell,
+                        runtime: o.runtime,
+                        toolchain,
+                        makeJobs,
+                        kconfigOnly: o.kconfigOnly ?? false,
+                        logPath,
+                        signal: o.signal,
+                        onStage: (st) => {
+                          current = st;
+                          show();
+                        },
+                      });
+                    } catch (e) {
+                      // Anything that throws inside one build (log write, classifier, gzip, the engine) is an ERROR row.
+                      sub.title = summary(recordError(commit, cell, `${current} stage of ${cell.name} threw: ${errorText(e)}`, t0, startedAt, logPath));
+                      return;
+                    }
                     const buildId = record(commit, cell, toolchain, r);
                     const b: RunBuild = { ...r, commit, cell, buildId, toolchain: toolchain.compiler, cached: false };
                     builds.push(b);
                     sub.title = summary(b);
+                  } catch (e) {
+                    failures.set(`${commit.sha}\0${cell.name}`, `recording the build failed: ${errorText(e)}`);
+                    throw e;
                   } finally {
                     clearInterval(tick);
-                    rmSync(marker, { force: true });
+                    if (marker) rmSync(marker, { force: true });
                   }
                 }),
             })),
@@ -275,5 +344,34 @@ export async function runMatrix(o: RunOptions): Promise<{ runId: number; builds:
   const order = new Map(commits.map((c, i) => [c.sha, i]));
   const cellOrder = new Map(o.cells.map((c, i) => [c.name, i]));
   builds.sort((a, b) => order.get(a.commit.sha)! - order.get(b.commit.sha)! || cellOrder.get(a.cell.name)! - cellOrder.get(b.cell.name)!);
-  return { runId, builds };
+  const have = new Set(builds.map((b) => `${b.commit.sha}\0${b.cell.name}`));
+  const missing = commits.flatMap((commit) =>
+    o.cells
+      .filter((cell) => !have.has(`${commit.sha}\0${cell.name}`))
+      .map((cell) => ({ commit, cell, reason: failures.get(`${commit.sha}\0${cell.name}`) ?? (o.signal?.aborted ? 'interrupted before it was built' : 'not built') })),
+  );
+  return { runId, builds, missing };
+}
+
+/** The message of anything thrown. */
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The outcome of a build that could not run or threw: ERROR with one `infra` diagnostic naming the cause. */
+export function errorOutcome(cause: string, startedAt: string, seconds: number, logPath: string): BuildOutcome {
+  const message = `kmatrix: ${cause}`;
+  const base = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
+  const kept = [logPath, logPath.replace(/\.gz$/, '')].find((p) => p && existsSync(p) && statSync(p).isFile()) ?? '';
+  return {
+    status: 'ERROR',
+    stage: 'build',
+    exitCode: null,
+    timedOut: false,
+    aborted: false,
+    seconds,
+    startedAt,
+    logPath: kept,
+    diagnostics: [{ ...base, message, fingerprint: fingerprint({ ...base, message }) }],
+  };
 }

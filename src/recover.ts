@@ -33,19 +33,27 @@ export function runLogDir(resultsDir: string, runId: number): string {
   return join(resultsDir, 'logs', `run-${runId}`);
 }
 
-/** Say which process runs `runId` (so another process can tell, later, that it died). */
+/** Say which process runs `runId` (so another process can tell, later, that it died). Best effort: an unwritable results dir is the build's own ERROR to report. */
 export function claimRun(resultsDir: string, runId: number): void {
   const dir = runLogDir(resultsDir, runId);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, OWNER), `${process.pid}\n`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, OWNER), `${process.pid}\n`);
+  } catch {
+    /* the builds will fail to write their logs and say so */
+  }
 }
 
-/** Mark a build as in flight (the marker is written before make starts). */
-export function markInFlight(f: Omit<InFlight, 'pid'>): string {
+/** Mark a build as in flight (written before make starts); null if it cannot be written (the build reports why). */
+export function markInFlight(f: Omit<InFlight, 'pid'>): string | null {
   const file = `${f.logPath}${INFLIGHT}`;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ ...f, pid: process.pid }));
-  return file;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ ...f, pid: process.pid }));
+    return file;
+  } catch {
+    return null;
+  }
 }
 
 /** The in-flight markers under a run's log dir. */

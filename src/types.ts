@@ -13,6 +13,8 @@ export const DIAGNOSTIC_KINDS = [
   'kconfig-unmet',
   'toolchain-missing',
   'compiler-crash',
+  'assembler',
+  'objtool',
   'killed',
   'infra',
 ] as const;
@@ -41,9 +43,13 @@ export interface Diagnostic {
 /** PASS: clean and every artifact exists; FAIL: the code is at fault; ERROR: infrastructure. */
 export type BuildStatus = 'PASS' | 'FAIL' | 'ERROR';
 
-/** Kinds that mean the infrastructure failed, not the code: they make a build ERROR. */
-export const INFRA_KINDS: ReadonlySet<DiagnosticKind> = new Set<DiagnosticKind>([
-  'toolchain-missing',
-  'killed',
-  'infra',
-]);
+/** The build stage a kind of diagnostic comes from, in build order; `infra` is outside the order. */
+export type BuildStage = 'kconfig' | 'compile' | 'link' | 'modpost' | 'infra';
+
+/** What a kind says about itself (declared by its classify unit, see src/classify/kinds/). */
+export interface KindInfo {
+  /** The stage that prints it; null for make's own lines, which any stage can cause. */
+  stage: BuildStage | null;
+  /** Whether it means the infrastructure failed, not the code (the build is ERROR). */
+  infra: boolean;
+}

@@ -40,17 +40,35 @@ export async function resolveRevisions(tree: string, revs: string[]): Promise<st
       } catch (e) {
         throw new InputError('revision', null, null, `bad range '${rev}': ${(e as Error).message.split(': ').slice(1).join(': ')}`);
       }
-      if (!list) throw new InputError('revision', null, null, `range '${rev}' contains no commits`);
+      if (!list) throw new InputError('revision', null, null, `range '${rev}' is empty: it contains no commits`);
       out.push(...list.split('\n'));
     } else {
       try {
         out.push(await git(tree, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]));
       } catch {
-        throw new InputError('revision', null, null, `unknown revision '${rev}' in ${tree}`);
+        throw new InputError('revision', null, null, `unknown revision '${rev}' in ${resolve(tree)} (not a commit git knows there)`);
       }
     }
   }
   return [...new Set(out)];
+}
+
+/**
+ * Check that every commit is a Linux kernel tree for `srcarch` (top-level Makefile and Kconfig, arch/<srcarch>/Kconfig)
+ * with one `git cat-file --batch-check`; throws an exit-2 InputError naming --tree and the first commit that is not.
+ */
+export async function assertKernelTree(tree: string, shas: readonly string[], srcarch: string): Promise<void> {
+  const files = ['Makefile', 'Kconfig', `arch/${srcarch}/Kconfig`];
+  const input = shas.flatMap((sha) => files.map((f) => `${sha}:${f}`)).join('\n') + '\n';
+  const r = await execa('git', ['-C', tree, 'cat-file', '--batch-check'], { input, reject: false });
+  if (r.exitCode !== 0) throw new Error(`git cat-file --batch-check (in ${tree}): ${String(r.stderr).trim() || r.shortMessage}`);
+  const lines = String(r.stdout).split('\n');
+  for (const [i, sha] of shas.entries()) {
+    const absent = files.filter((_, j) => / missing$/.test(lines[i * files.length + j] ?? ' missing'));
+    if (absent.length) {
+      throw new InputError('--tree', null, null, `${resolve(tree)} at ${sha.slice(0, 12)} is not a Linux kernel tree for ARCH ${srcarch} (no ${absent.join(', ')})`);
+    }
+  }
 }
 
 /** Subject, author and tree of a commit. */

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
 import { isMakeCascade } from './kinds/make-error.js';
 import { normaliseRoots, relativePath } from './paths.js';
+import { cleanLine, detectPrefixes, stripPrefixes, type PrefixPlan } from './prefix.js';
 import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
 
 /** Options of every classify entry point. */
@@ -12,12 +13,20 @@ export interface ClassifyOptions {
 }
 
 const RECENT_LINES = 12;
-const MAX_LINE = 4096;
+/** Characters of a line the classifier looks at (the rest of a longer line is ignored). */
+export const MAX_LINE = 4096;
 const MAX_DEFERRED = 256;
 const MAX_LEARNT_ROOTS = 16;
+/** Lines read before deciding which prefixes repeat (bounded: at most SAMPLE × MAX_LINE chars held). */
+const SAMPLE = 400;
 const ENTERING = /^g?make(?:\[\d+\])?: Entering directory [`'‘](?<dir>\/[^'’]+)['’]$/;
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** A diagnostic with where it came from: 1-based line number and the line as the log has it (prefixes and all). */
+export interface Located {
+  diagnostic: Diagnostic;
+  logLine: number;
+  original: string;
+}
 
 interface Found {
   d: Diagnostic;
@@ -29,6 +38,10 @@ interface Open {
   follow: Follow;
   left: number;
   seq: number;
+}
+interface Pending {
+  raw: string;
+  clean: string;
 }
 
 /** Incremental classifier: push lines as they arrive, then finish() for the diagnostics. */
@@ -44,6 +57,11 @@ export class LogClassifier {
   private open: Open[] = [];
   private seq = 0;
   private finished = false;
+  private plan: PrefixPlan | null = null;
+  private pending: Pending[] = [];
+  /** Original text of the lines diagnostics started on, by seq (only those lines are kept). */
+  private readonly origin = new Map<number, string>();
+  private current = '';
   private readonly ctx: LineContext;
 
   /** A classifier for one log. */
@@ -61,12 +79,32 @@ export class LogClassifier {
   }
 
   /** Feed one line (without its newline). */
-  push(raw: string): void {
+  push(input: string): void {
     if (this.finished) throw new Error('LogClassifier: push() after finish()');
-    let line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.includes('\x1b')) line = line.replace(ANSI, '');
+    const raw = input.length > MAX_LINE ? input.slice(0, MAX_LINE) : input;
+    const clean = cleanLine(raw);
+    if (this.plan !== null) {
+      this.process(raw, clean, this.plan);
+      return;
+    }
+    this.pending.push({ raw, clean });
+    if (this.pending.length >= SAMPLE) this.decide();
+  }
+
+  /** Decide the prefix plan from the buffered sample and classify the buffered lines. */
+  private decide(): void {
+    const plan = detectPrefixes(this.pending.map((p) => p.clean));
+    this.plan = plan;
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) this.process(p.raw, p.clean, plan);
+  }
+
+  private process(raw: string, clean: string, plan: PrefixPlan): void {
     const seq = this.seq++;
+    const line = stripPrefixes(clean, plan);
+    if (line === null) return;
+    this.current = raw;
 
     if (line.includes('Entering directory')) this.learnRoot(line);
 
@@ -94,6 +132,7 @@ export class LogClassifier {
       const hit = unit.match(line, this.states[i], this.ctx);
       if (!hit) continue;
       if (hit.draft) {
+        this.origin.set(seq, this.current);
         if (hit.follow) this.open.push({ unit, draft: hit.draft, follow: hit.follow, left: hit.follow.maxLines, seq });
         else this.accept(unit, hit.draft, seq);
       }
@@ -103,7 +142,13 @@ export class LogClassifier {
 
   /** End of log: the deduplicated diagnostics in log order. */
   finish(): Diagnostic[] {
+    return this.finishLocated().map((l) => l.diagnostic);
+  }
+
+  /** End of log: the diagnostics in log order, each with the log line it started on. */
+  finishLocated(): Located[] {
     if (this.finished) throw new Error('LogClassifier: finish() called twice');
+    if (this.plan === null) this.decide();
     for (const o of this.open) this.accept(o.unit, o.draft, o.seq);
     this.open = [];
     const current = this.found.map((f) => f.d);
@@ -112,24 +157,33 @@ export class LogClassifier {
       for (const extra of unit.finish?.(this.states[i], current) ?? []) this.accept(unit, extra, this.seq);
     }
     this.finished = true;
-    // make's own lines only when nothing more specific explains the failure.
+    // make's own line only when nothing more specific explains the failure: the first failing target.
     if (!this.found.some((f) => f.d.severity === 'error')) {
-      const primary = this.deferred.filter((f) => !isMakeCascade(f.d.message));
-      this.found.push(...(primary.length > 0 ? primary : this.deferred));
+      const first = this.deferred.find((f) => !isMakeCascade(f.d.message)) ?? this.deferred[0];
+      if (first !== undefined) this.found.push(first);
     }
-    return this.found.sort((a, b) => a.seq - b.seq).map((f) => f.d);
+    return this.found
+      .sort((a, b) => a.seq - b.seq)
+      .map((f) => ({ diagnostic: f.d, logLine: f.seq + 1, original: this.origin.get(f.seq) ?? '' }));
   }
 
+  /** Record a draft; the draft object itself becomes the diagnostic, so a unit may still extend it (grouping). */
   private accept(unit: KindUnit, d: Draft, seq: number): void {
     const fp = (unit.fingerprint ?? defaultFingerprint)(d, this.roots);
-    const diag: Diagnostic = { ...d, fingerprint: fp };
+    const diag: Diagnostic = Object.assign(d, { fingerprint: fp });
     if (d.kind === 'make-error') {
-      if (this.deferredSeen.has(fp) || this.deferred.length >= MAX_DEFERRED) return;
+      if (this.deferredSeen.has(fp) || this.deferred.length >= MAX_DEFERRED) {
+        this.origin.delete(seq);
+        return;
+      }
       this.deferredSeen.add(fp);
       this.deferred.push({ d: diag, seq });
       return;
     }
-    if (this.seen.has(fp)) return;
+    if (this.seen.has(fp)) {
+      this.origin.delete(seq);
+      return;
+    }
     this.seen.add(fp);
     this.found.push({ d: diag, seq });
   }

@@ -1,75 +1,41 @@
 /** Build-log classifier: streaming entry points over the per-kind units in ./kinds/. */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { Diagnostic } from '../types.js';
-import { LogClassifier, type ClassifyOptions } from './classifier.js';
+import { LogClassifier, MAX_LINE, type ClassifyOptions, type Located } from './classifier.js';
+import { openLog } from './decode.js';
+import { splitLines } from './lines.js';
 
 export { LogClassifier, type ClassifyOptions } from './classifier.js';
 export { buildStatus, type StatusInput } from './status.js';
 export { fingerprint, normaliseMessage } from './fingerprint.js';
 export { relativePath, KERNEL_TOP_DIRS } from './paths.js';
-export { KIND_UNITS } from './kinds/index.js';
-
-function isNodeStream(x: unknown): x is NodeJS.ReadableStream {
-  return typeof x === 'object' && x !== null && typeof (x as NodeJS.ReadableStream).pipe === 'function';
-}
-
-async function* streamLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  let failure: unknown = null;
-  const onError = (e: unknown): void => {
-    failure = e;
-    rl.close();
-  };
-  input.on('error', onError);
-  try {
-    for await (const line of rl) yield line;
-  } finally {
-    input.off('error', onError);
-    rl.close();
-  }
-  if (failure !== null) throw failure;
-}
+export { KIND_UNITS, KIND_INFO, INFRA_KINDS, KIND_STAGE, STAGE_ORDER } from './kinds/index.js';
+export type { Located } from './classifier.js';
+export { decodeLog, openLog } from './decode.js';
 
 /**
- * Classify a log read line by line (never held whole in memory). A Node stream is split with
- * node:readline; any other AsyncIterable<string> yields lines (items containing newlines are split).
+ * Classify a log read piece by piece (never held whole in memory): a Node stream or any
+ * AsyncIterable of Buffers or strings, split into lines here (each capped at MAX_LINE).
  */
 export async function classifyStream(
-  input: NodeJS.ReadableStream | AsyncIterable<string>,
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
   opts: ClassifyOptions = {},
 ): Promise<Diagnostic[]> {
-  const c = new LogClassifier(opts);
-  if (isNodeStream(input)) {
-    for await (const line of streamLines(input)) c.push(line);
-  } else {
-    for await (const item of input) {
-      if (item.includes('\n')) {
-        const parts = item.split('\n');
-        if (parts[parts.length - 1] === '') parts.pop();
-        for (const p of parts) c.push(p);
-      } else c.push(item);
-    }
-  }
-  return c.finish();
+  return (await classifyStreamLocated(input, opts)).map((l) => l.diagnostic);
 }
 
-/** Classify a log file; gzip-compressed logs (by magic bytes, e.g. `.gz`) are decompressed on the fly. */
+/** classifyStream, each diagnostic with the log line it started on. */
+export async function classifyStreamLocated(
+  input: NodeJS.ReadableStream | AsyncIterable<Buffer | string>,
+  opts: ClassifyOptions = {},
+): Promise<Located[]> {
+  const c = new LogClassifier(opts);
+  for await (const line of splitLines(input as AsyncIterable<Buffer | string>, MAX_LINE)) c.push(line);
+  return c.finishLocated();
+}
+
+/** Classify a log file (`-`: standard input); gzip and xz logs (by magic bytes) are decompressed on the fly. */
 export async function classifyFile(path: string, opts: ClassifyOptions = {}): Promise<Diagnostic[]> {
-  const fh = await open(path, 'r');
-  let gz: boolean;
-  try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(2), 0, 2, 0);
-    gz = bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-  const src = createReadStream(path);
-  const input: NodeJS.ReadableStream = gz ? pipeline(src, createGunzip(), () => {}) : src;
-  return classifyStream(input, opts);
+  return classifyStream(await openLog(path), opts);
 }
 
 /** Classify a whole log held in a string (tests, small logs). */

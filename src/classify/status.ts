@@ -1,5 +1,6 @@
 /** PASS / FAIL / ERROR of one build from its diagnostics, exit code and artifacts. */
-import { INFRA_KINDS, type BuildStatus, type Diagnostic } from '../types.js';
+import type { BuildStatus, Diagnostic } from '../types.js';
+import { INFRA_KINDS } from './kinds/index.js';
 
 /** Everything the status of one build depends on. */
 export interface StatusInput {

@@ -1,5 +1,5 @@
 /** The contract of one diagnostic-kind unit: recognise a line, parse it, fingerprint it. */
-import type { Diagnostic, DiagnosticKind, Severity } from '../types.js';
+import type { BuildStage, Diagnostic, DiagnosticKind, Severity } from '../types.js';
 import { fingerprint } from './fingerprint.js';
 import { relativePath } from './paths.js';
 
@@ -30,8 +30,12 @@ export interface Hit {
 
 /** One kind's recogniser; `S` is its private per-log state. */
 export interface KindUnit<S = unknown> {
-  /** The kind this unit primarily produces (some units produce a closely related second kind). */
+  /** The kind this unit produces. */
   kind: DiagnosticKind;
+  /** The build stage that prints it; null for make's own lines, which any stage can cause. */
+  stage: BuildStage | null;
+  /** Whether it means the infrastructure failed, not the code (the build is ERROR). */
+  infra: boolean;
   /** Fresh per-log state. */
   init(): S;
   /** Called for every line before matching (to track context such as gcc's "In function"). */

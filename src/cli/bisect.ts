@@ -1,9 +1,11 @@
 /** `kmatrix bisect`: find the commit that introduced (or, with --reverse, fixed) one build failure of one cell. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { commonGitDir, resolveRevisions } from '../build/git.js';
 import {
   bisectSteps,
+  candidateList,
   createBisect,
   loadBisect,
   parseMatch,
@@ -17,10 +19,11 @@ import { buildReproducer } from '../compare/enrich.js';
 import { InputError } from '../matrix/errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import type { Cell } from '../matrix/load.js';
-import { openStore } from '../store/db.js';
+import { checkStorePath, openStore } from '../store/db.js';
 import { loadBuild, storedCommit } from '../store/queries.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
+import { checkKernelCommits } from './preflight.js';
 
 /** Flags of `kmatrix bisect`. */
 export interface BisectFlags extends StoreFlags {
@@ -70,8 +73,40 @@ export async function bisectCommand(f: BisectFlags, deps: BisectDeps = {}): Prom
   }
 }
 
+/** A new bisect's inputs, all checked before the store is opened (bad input: exit 2, nothing written). */
+async function checkNewBisect(f: BisectFlags, deps: BisectDeps, dbPath: string) {
+  if (!f.good || !f.bad || !f.cell) throw new InputError('bisect', null, null, 'needs --good REV --bad REV --cell CELL (or --resume, --log)');
+  if (f.match) {
+    try {
+      parseMatch(f.match);
+    } catch (e) {
+      throw new InputError('--match', null, null, (e as Error).message);
+    }
+  }
+  const tree = paths(f, deps).tree;
+  const { matrix, cells } = selectCells({ matrix: f.matrix });
+  const cell = oneCell(cells, f.cell);
+  await commonGitDir(tree);
+  const good = (await resolveRevisions(tree, [f.good]))[0]!;
+  const bad = (await resolveRevisions(tree, [f.bad]))[0]!;
+  if (good === bad) throw new InputError('--good', null, null, `--good ${f.good} and --bad ${f.bad} are the same commit (${good.slice(0, 12)}): nothing to bisect`);
+  try {
+    await candidateList(tree, good, bad);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/not an ancestor/.test(msg)) throw new InputError('--good', null, null, `${msg} (unrelated or swapped endpoints; --reverse looks for a fix)`);
+    throw e;
+  }
+  await checkKernelCommits(tree, [good, bad], [cell]);
+  checkStorePath(dbPath);
+  return { tree, matrix, cell, good, bad };
+}
+
 async function bisectInner(f: BisectFlags, deps: BisectDeps): Promise<CommandResult> {
   const { dbPath, resultsDir, cache } = paths(f, deps);
+  const reading = f.resume === true || (f.log !== undefined && f.log !== false);
+  if (reading && !existsSync(dbPath)) throw new InputError('--db', null, null, `${dbPath}: no result store (nothing to ${f.resume ? 'resume' : 'show'})`);
+  const fresh = reading ? null : await checkNewBisect(f, deps, dbPath);
   const store = openStore(dbPath);
   try {
     if (f.log !== undefined && f.log !== false) {
@@ -81,49 +116,37 @@ async function bisectInner(f: BisectFlags, deps: BisectDeps): Promise<CommandRes
       if (!row) throw new InputError('--log', null, null, id ? `no bisect #${id} in ${dbPath}` : `no bisect recorded in ${dbPath}`);
       return show(store, row, f.json === true);
     }
-    let row: BisectRow;
+    let resumed: BisectRow | null = null;
     let tree: string;
-    let matrixPath: string | undefined;
-    if (f.resume) {
-      const r = loadBisect(store, { running: true });
-      if (!r) throw new InputError('--resume', null, null, `no unfinished bisect in ${dbPath}`);
-      row = r;
-      tree = f.tree ? resolve(f.tree) : r.tree;
-      matrixPath = f.matrix ?? r.matrix ?? undefined;
+    let matrix;
+    let cell: Cell;
+    if (!fresh) {
+      resumed = loadBisect(store, { running: true });
+      if (!resumed) throw new InputError('--resume', null, null, `no unfinished bisect in ${dbPath}`);
+      tree = f.tree ? resolve(f.tree) : resumed.tree;
+      const sel = selectCells({ matrix: f.matrix ?? resumed.matrix ?? undefined });
+      matrix = sel.matrix;
+      cell = oneCell(sel.cells, resumed.cell);
+      if (cell.hash !== resumed.configHash) throw new InputError('--resume', null, null, `cell ${cell.name} changed since bisect #${resumed.id} started (config hash)`);
     } else {
-      if (!f.good || !f.bad || !f.cell) throw new InputError('bisect', null, null, 'needs --good REV --bad REV --cell CELL (or --resume, --log)');
-      if (f.match) {
-        try {
-          parseMatch(f.match);
-        } catch (e) {
-          throw new InputError('--match', null, null, (e as Error).message);
-        }
-      }
-      tree = paths(f, deps).tree;
-      matrixPath = f.matrix;
-      row = null as unknown as BisectRow;
+      ({ tree, matrix, cell } = fresh);
     }
-    const { matrix, cells } = selectCells({ matrix: matrixPath });
-    const cell = oneCell(cells, f.resume ? row.cell : f.cell!);
     const rt = runtimeFor([cell], f, deps, cache);
-    if (f.resume) {
-      if (cell.hash !== row.configHash) throw new InputError('--resume', null, null, `cell ${cell.name} changed since bisect #${row.id} started (config hash)`);
-    } else {
-      await commonGitDir(tree);
-      const [good, bad] = [(await resolveRevisions(tree, [f.good!]))[0]!, (await resolveRevisions(tree, [f.bad!]))[0]!];
-      const id = createBisect(store, {
-        tree,
-        matrix: matrix.path,
-        cell: cell.name,
-        configHash: cell.hash,
-        runtime: rt.name,
-        good,
-        bad,
-        reverse: f.reverse === true,
-        match: f.match ?? null,
-      });
-      row = loadBisect(store, { id })!;
-    }
+    const row: BisectRow =
+      resumed ??
+      loadBisect(store, {
+        id: createBisect(store, {
+          tree,
+          matrix: matrix.path,
+          cell: cell.name,
+          configHash: cell.hash,
+          runtime: rt.name,
+          good: fresh!.good,
+          bad: fresh!.bad,
+          reverse: f.reverse === true,
+          match: f.match ?? null,
+        }),
+      })!;
     let out: BisectOutcome;
     try {
       out = await runBisect({

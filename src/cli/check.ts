@@ -5,10 +5,12 @@ import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, typ
 import { buildReproducer } from '../compare/enrich.js';
 import { InputError } from '../matrix/errors.js';
 import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
-import { openStore } from '../store/db.js';
+import { commonGitDir } from '../build/git.js';
+import { checkStorePath, openStore } from '../store/db.js';
 import { storedCommit } from '../store/queries.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
-import { selectCells } from './options.js';
+import { addShardOptions, selectCells } from './options.js';
+import { checkKernelCommits } from './preflight.js';
 
 /** Flags of `kmatrix check`. */
 export interface CheckFlags extends StoreFlags {
@@ -27,19 +29,27 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
   if (!['text', 'md', 'json'].includes(format)) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: --format must be text, md or json (got '${format}')\n` };
   let matrix, cells;
   try {
-    ({ matrix, cells } = selectCells(f));
+    let shard;
+    ({ matrix, cells, shard } = selectCells(f));
+    if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   } catch (e) {
     if (e instanceof InputError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
     throw e;
   }
   const { tree, dbPath, resultsDir, cache } = paths(f, deps);
   let series;
+  let shas: string[];
   try {
+    await commonGitDir(tree);
     series = await resolveSeries(tree, range, f.tipOnly, f.worktree);
+    shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
+    await checkKernelCommits(tree, shas, cells);
+    checkStorePath(dbPath);
   } catch (e) {
-    return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${(e as Error).message}\n` };
+    // Bad input is exit 2; git failing for another reason propagates (exit 3) with git's own message.
+    if (e instanceof InputError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+    throw e;
   }
-  const shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
   const rt = runtimeFor(cells, f, deps, cache);
   const store = openStore(dbPath);
   try {
@@ -99,7 +109,7 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
 
 /** Register `kmatrix check`. */
 export function registerCheckCommand(program: Command, deps: CommandDeps = {}): void {
-  addStoreFlags(
+  addShardOptions(addStoreFlags(
     program
       .command('check')
       .description('build a patch series (default @{upstream}..HEAD, or HEAD~1..HEAD) and report what each patch introduces')
@@ -110,7 +120,7 @@ export function registerCheckCommand(program: Command, deps: CommandDeps = {}): 
       .option('--json', 'same as --format json')
       .option('--no-build', 'do not build what the store lacks (exit 2 naming it)'),
     true,
-  ).action(async (range: string | undefined, f: CheckFlags) => {
+  )).action(async (range: string | undefined, f: CheckFlags) => {
     const intr = deps.signal ? null : interruptible();
     try {
       emit(await checkCommand(range, f, { ...deps, signal: deps.signal ?? intr?.signal, command: process.argv.slice(2).join(' ') }));

@@ -8,7 +8,8 @@ import { InputError } from '../matrix/errors.js';
 import { openStore } from '../store/db.js';
 import { storedCommit } from '../store/queries.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
-import { selectCells } from './options.js';
+import { addShardOptions, selectCells } from './options.js';
+import { preflight } from './preflight.js';
 
 /** Flags of `kmatrix diff`. */
 export interface DiffFlags extends StoreFlags {
@@ -26,10 +27,12 @@ async function oneRevision(tree: string, rev: string): Promise<string> {
 
 /** Run `kmatrix diff A B` (building what is missing unless --no-build); returns exit code and output. */
 export async function diffCommand(a: string, b: string, f: DiffFlags, deps: CommandDeps = {}): Promise<CommandResult> {
-  const { matrix, cells } = selectCells(f);
+  const { matrix, cells, shard } = selectCells(f);
+  if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   const { tree, dbPath, resultsDir, cache } = paths(f, deps);
   const from = await oneRevision(tree, a);
   const to = await oneRevision(tree, b);
+  await preflight({ tree, revs: [from, to], cells, dbPath });
   const rt = runtimeFor(cells, f, deps, cache);
   const store = openStore(dbPath);
   try {
@@ -84,7 +87,7 @@ export async function diffCommand(a: string, b: string, f: DiffFlags, deps: Comm
 
 /** Register `kmatrix diff`. */
 export function registerDiffCommand(program: Command, deps: CommandDeps = {}): void {
-  addStoreFlags(
+  addShardOptions(addStoreFlags(
     program
       .command('diff')
       .description('compare two commits cell by cell: regression / fixed / still-failing / still-passing / not-comparable')
@@ -94,7 +97,7 @@ export function registerDiffCommand(program: Command, deps: CommandDeps = {}): v
       .option('--no-build', 'do not build what the store lacks (exit 2 naming it)')
       .option('--rebuild', 'build both commits again even if recorded'),
     true,
-  ).action(async (a: string, b: string, f: DiffFlags) => {
+  )).action(async (a: string, b: string, f: DiffFlags) => {
     const intr = deps.signal ? null : interruptible();
     try {
       emit(await diffCommand(a, b, f, { ...deps, signal: deps.signal ?? intr?.signal, command: process.argv.slice(2).join(' ') }));

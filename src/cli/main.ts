@@ -1,25 +1,26 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
 import { dirname, join } from 'node:path';
-import { classifyFile } from '../classify/index.js';
-import { buildStatus } from '../classify/status.js';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../matrix/errors.js';
 import { runMatrix } from '../pipeline.js';
 import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
-import { commonGitDir, resolveRevisions } from '../build/git.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import { createRuntime, runtimeSettings } from '../runtime/select.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
+import { registerClassifyCommand } from './classify.js';
 import { registerCompareCommands } from './compare.js';
 import { guardSignals, interruptible } from './signals.js';
 import { registerDoctor } from './doctor.js';
 import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { openStore } from '../store/db.js';
+import { preflight } from './preflight.js';
 import { TOOL_VERSION } from '../version.js';
-import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { addShardOptions, DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { registerMergeCommands } from './merge.js';
+import { registerCiCommand } from './ci.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
@@ -39,6 +40,9 @@ interface RunFlags extends RuntimeFlags {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
+  shard?: string | boolean;
+  shards?: number;
+  shardWeights?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -63,23 +67,24 @@ function addRunFlags(cmd: Command): Command {
 
 /** Execute a matrix run from flags; returns the exit code. */
 async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
-  const { matrix, cells } = selectCells(f);
+  const { matrix, cells, shard } = selectCells(f);
+  if (shard) process.stderr.write(`kmatrix: shard ${shard.index}/${shard.total}: ${cells.length ? cells.map((c) => c.name).join(', ') : 'no cells'}\n`);
   const tree = resolve(treeOverride ?? f.tree ?? process.cwd());
   const dbPath = resolve(f.db ?? DEFAULT_DB);
   const cache = cacheRoot();
   // Cells of one matrix share their runtime settings: one runtime for the whole run.
-  const runtime = createRuntime(runtimeSettings(cells[0]!, runtimeOverrides(f)), { cache });
+  const runtime = createRuntime(runtimeSettings(cells[0] ?? matrix.cells[0]!, runtimeOverrides(f)), { cache });
+  // Bad trees, revisions and --db are usage errors: reported before anything is written or an image is made.
+  await preflight({ tree, revs, cells: cells.length ? cells : matrix.cells, dbPath });
+  // From here on a signal stops the work cleanly (an image build included) and exits 3.
   const intr = interruptible();
   let store: ReturnType<typeof openStore> | null = null;
   try {
-    if (runtime instanceof ContainerRuntime) {
-      // Bad trees and revisions are usage errors: report them before spending time on an image.
-      await commonGitDir(tree);
-      await resolveRevisions(tree, revs);
+    if (runtime instanceof ContainerRuntime && cells.length) {
       await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`), intr.signal);
     }
     store = openStore(dbPath);
-    const { builds } = await runMatrix({
+    const { builds, missing } = await runMatrix({
       tree,
       matrix,
       cells,
@@ -93,12 +98,16 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       kconfigOnly: f.kconfigOnly,
       rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),
+      shard: shard ? `${shard.index}/${shard.total}` : undefined,
       signal: intr.signal,
     });
     const statuses = builds.map((b) => b.status);
-    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(statuses);
+    // A cell with no recorded build is unknown: never PASS, so never exit 0.
+    const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(missing.length ? [...statuses, 'ERROR'] : statuses);
+    for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
+    const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     const output = f.json
-      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })) }, null, 2) + '\n'
+      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n'
       : renderGrid(builds, { color: process.stdout.isTTY });
     return { code, output };
   } finally {
@@ -115,37 +124,18 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  addRunFlags(
+  addShardOptions(addRunFlags(
     p
       .command('run')
       .description('build revisions (default HEAD; A..B ranges accepted) × matrix cells; record and print results')
       .argument('[revisions...]', 'commits or A..B ranges'),
-  ).action(async (revs: string[], f: RunFlags) => {
+  )).action(async (revs: string[], f: RunFlags) => {
     const { code, output } = await doRun(revs, f);
     process.stdout.write(output);
     process.exitCode = code;
   });
 
-  p.command('classify')
-    .description('classify a saved build log (.log or .log.gz)')
-    .argument('<log>', 'build log')
-    .option('--json', 'print {"status", "diagnostics"}')
-    .option('--root <dir>', 'source/build root to strip from paths (repeatable)', collect)
-    .option('--exit-code <n>', "make's exit code, if known", (v) => Number(v))
-    .action(async (log: string, f: { json?: boolean; root?: string[]; exitCode?: number }) => {
-      const diagnostics = await classifyFile(resolve(log), { roots: f.root ?? [] }).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new InputError(log, null, null, 'no such log file');
-        throw e;
-      });
-      // Without --exit-code the status comes from the log alone.
-      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? 0, missingArtifacts: [] });
-      if (f.json) process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
-      else {
-        process.stdout.write(`${status}\n`);
-        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${diagnosticSummary(d)}\n`);
-      }
-      process.exitCode = exitCodeFor([status]);
-    });
+  registerClassifyCommand(p);
 
   addRunFlags(
     p
@@ -173,6 +163,8 @@ export function program(): Command {
   registerCompareCommands(p);
   registerBisectCommand(p);
   registerCheckCommand(p);
+  registerMergeCommands(p);
+  registerCiCommand(p);
   return p;
 }
 
@@ -202,4 +194,3 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);

@@ -12,6 +12,7 @@ import { renderNightlyMarkdown } from '../report/markdown.js';
 import { openStore } from '../store/db.js';
 import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
+import { preflight } from './preflight.js';
 
 /** Flags of `kmatrix nightly`. */
 export interface NightlyFlags extends StoreFlags {
@@ -38,6 +39,7 @@ function write(file: string, text: string): void {
 export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): Promise<CommandResult> {
   const { matrix, cells } = selectCells(f);
   const { tree, dbPath, resultsDir, cache } = paths(f, deps);
+  await preflight({ tree, revs: [f.ref, ...(f.baseline && f.baseline !== 'last' ? [f.baseline] : [])], cells, dbPath });
   const rt = runtimeFor(cells, f, deps, cache);
   const store = openStore(dbPath);
   try {
@@ -72,7 +74,9 @@ export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): P
     if (f.jsonFile) write(f.jsonFile, JSON.stringify(nightlyJson(report), null, 2) + '\n');
     if (f.html) write(f.html, renderHistoryHtml(grid));
     const subjects = { [report.sha]: report.subject, ...(report.baselineSha ? { [report.baselineSha]: report.baselineSubject ?? '' } : {}) };
-    const head = `nightly #${report.id} ${matrix.name} ${f.ref} = ${report.sha.slice(0, 12)}, baseline ${report.baselineSha ? report.baselineSha.slice(0, 12) : 'none'}\n`;
+    const head =
+      `nightly #${report.id}${report.partial ? ` PARTIAL (${report.partial})` : ''} ${matrix.name} ${f.ref} = ${report.sha.slice(0, 12)}, ` +
+      `baseline ${report.baselineSha ? report.baselineSha.slice(0, 12) : 'none'}${report.baselineNote ? `: ${report.baselineNote}` : ''}\n`;
     let bisects = '';
     if (f.bisect && report.baselineSha) {
       // Each regression of this nightly, bisected between the previous nightly and REF.
@@ -129,7 +133,7 @@ export function registerNightlyCommand(program: Command, deps: CommandDeps = {})
       .option('--json <file>', 'JSON document')
       .option('--html <file>', 'self-contained HTML page')
       .option('--rebuild', 'build again even if a result is recorded')
-      .option('--no-build', 'do not build a --baseline revision missing from the store (exit 2)')
+      .option('--no-build', 'build nothing: results come from the store (e.g. merged shards); missing cells are not-built (exit 3), a missing --baseline exits 2')
       .option('--bisect', 'bisect each new regression between the baseline and REF (kmatrix bisect, stored)'),
     true,
   ).action(async (f: Omit<NightlyFlags, 'json'> & { json?: string }) => {

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
 import { InputError } from '../matrix/errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import { hashOf, loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
+import { parseWeights, shardCells, shardFromEnv, type ShardSpec } from '../matrix/shard.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** The project's default matrix file. */
@@ -18,6 +20,12 @@ export interface CellOptions {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
+  /** `--shard I/N`, or true/`auto` for the CI environment's index (see shardFromEnv). */
+  shard?: string | boolean;
+  /** Shard count for a Kubernetes JOB_COMPLETION_INDEX. */
+  shards?: number;
+  /** `--shard-weights FILE`: balance shards by these recorded seconds per cell. */
+  shardWeights?: string;
 }
 
 /** Parse one --kconfig-add value: a `CONFIG_X=y` / `# CONFIG_X is not set` line or a fragment file. */
@@ -42,7 +50,7 @@ export function kconfigAddLines(value: string): FragmentLine[] {
 }
 
 /** The matrix and the cells selected by --matrix/--cells/--kconfig/--kconfig-add/--variants. */
-export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
+export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[]; shard: ShardSpec | null } {
   let matrix = loadMatrix(o.matrix ?? DEFAULT_MATRIX);
   if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, o.kconfigAdd ?? []);
   else if (o.kconfigAdd?.length) {
@@ -72,7 +80,31 @@ export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[] } {
     }
   }
   if (cells.length === 0) throw new InputError('--variants', null, null, 'no cell left to build');
-  return { matrix, cells };
+  const shard = selectedShard(o);
+  if (shard) {
+    // Planned over the whole matrix so that --cells/--variants never move a cell to another shard.
+    const mine = new Set(shardCells(matrix.cells, shard, shardWeights(o)).map((c) => c.name));
+    cells = cells.filter((c) => mine.has(c.name));
+  }
+  return { matrix, cells, shard };
+}
+
+/** The shard selected by --shard/--shards and the CI environment, or null. */
+export function selectedShard(o: CellOptions, env: Record<string, string | undefined> = process.env): ShardSpec | null {
+  const flag = o.shard === true ? 'auto' : o.shard === false ? undefined : o.shard;
+  return shardFromEnv(flag, env, o.shards);
+}
+
+/** Weights of --shard-weights FILE, if given. */
+export function shardWeights(o: CellOptions): Map<string, number> | undefined {
+  if (o.shardWeights === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(o.shardWeights, 'utf8');
+  } catch (e) {
+    throw new InputError('--shard-weights', null, null, `cannot read '${o.shardWeights}': ${(e as Error).message}`);
+  }
+  return parseWeights(text, resolve(o.shardWeights));
 }
 
 /** Build an ad-hoc matrix (TuxMake-style flags): one config from --kconfig, the template's variants and settings. */
@@ -113,6 +145,14 @@ export function adhocMatrix(template: Matrix, kconfig: string, adds: string[]): 
     };
   });
   return { name: `${template.name}+adhoc`, path: null, hash: hashOf(cells.map((c) => [c.name, c.hash])), file: template.file, cells };
+}
+
+/** The --shard/--shards/--shard-weights options (run, diff, check). */
+export function addShardOptions<T extends Command>(cmd: T): T {
+  return cmd
+    .option('--shard [I/N]', 'only the cells of shard I of N (1-based); bare: from CI_NODE_INDEX/CI_NODE_TOTAL or JOB_COMPLETION_INDEX')
+    .option('--shards <n>', 'shard count when the index comes from JOB_COMPLETION_INDEX (or KMATRIX_SHARDS)', positiveInt('--shards'))
+    .option('--shard-weights <file>', 'balance shards by recorded seconds per cell (kmatrix shards --weights)') as T;
 }
 
 /** Parse a positive integer flag or throw a usage error naming it. */

@@ -11,6 +11,7 @@ import type { RunOptions } from '../pipeline.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { CommitInfo, Store } from '../store/db.js';
 import { loadBuild, storedCommit, type LoadedBuild } from '../store/queries.js';
+import { KIND_STAGE } from '../classify/index.js';
 import { DIAGNOSTIC_KINDS, type BuildStatus, type Diagnostic, type DiagnosticKind } from '../types.js';
 import { ensureBuilds, storedBuild } from './builds.js';
 import { diagnosticLine } from './diff.js';
@@ -116,21 +117,8 @@ export function targetOf(failing: StepBuild, passing: StepBuild, filter: MatchFi
   });
 }
 
-/**
- * The build stage that emits each kind: a build that reports an error of some stage got through
- * every earlier stage (modpost reports all undefined symbols of all modules before it fails).
- */
-export const KIND_STAGE: Partial<Record<DiagnosticKind, number>> = {
-  'kconfig-unmet': 0,
-  'compile-error': 1,
-  'compile-warning': 1,
-  'compiler-crash': 1,
-  'link-undefined': 2,
-  'modpost-undefined': 3,
-  'modpost-missing-license': 3,
-  'modpost-other': 3,
-  'section-mismatch': 3,
-};
+/** The build stage of each kind, as each classify unit declares it (re-exported for bisect's users). */
+export { KIND_STAGE };
 
 /** The stage a set of target kinds is seen at (the earliest), or null when unknown. */
 export function targetStage(kinds: readonly DiagnosticKind[]): number | null {
@@ -398,6 +386,12 @@ export async function runBisect(o: BisectOptions): Promise<BisectOutcome> {
     const g = got.get(row.good);
     const b = got.get(row.bad);
     if (!g || !b) return finish('running', { message: 'interrupted while building the endpoints' });
+    // An endpoint that could not be built (infrastructure ERROR) says nothing about the target: stop, resumable.
+    const broken = [g.b, b.b].filter((x) => x.status === 'ERROR');
+    if (broken.length) {
+      const why = broken.map((x) => `${short(x.commitSha)}: ${x.diagnostics.find((d) => d.severity === 'error')?.message ?? 'ERROR'}`);
+      return finish('running', { message: `an endpoint could not be built (ERROR, not a verdict): ${why.join('; ')}` });
+    }
     const [failing, passing] = row.reverse ? [g.b, b.b] : [b.b, g.b];
     const filter = row.match ? parseMatch(row.match) : null;
     const target = targetOf(failing, passing, filter);

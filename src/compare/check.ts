@@ -1,7 +1,8 @@
 /** `kmatrix check`: what each patch of a series introduces, fixes and touches, over stored builds (pure) plus git I/O at the edges. */
 import { git } from '../build/git.js';
+import { InputError } from '../matrix/errors.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
-import { aggregateDiagnostics, diffCell, type ComparableBuild } from './diff.js';
+import { aggregateDiagnostics, diffCell, UNKNOWN_REASONS, type ComparableBuild } from './diff.js';
 
 /** Added line ranges per file (`git diff -U0` new-side hunks), inclusive. */
 export type TouchedLines = Map<string, [number, number][]>;
@@ -96,7 +97,7 @@ export function checkPatch(p: PatchInput, order: readonly string[]): PatchCheck 
     const to = b.get(cell) ?? null;
     status[cell] = to?.status ?? null;
     const d = diffCell(cell, from, to);
-    if (d.reason === 'error' || d.reason === 'not-built' || d.reason === 'no-baseline') {
+    if (d.reason !== null && UNKNOWN_REASONS.has(d.reason)) {
       infra.push({ cell, detail: d.detail ?? d.reason });
       continue;
     }
@@ -154,31 +155,44 @@ export interface Series {
   patches: { sha: string; parent: string }[];
 }
 
-/** Resolve a range (`A..B`; a single rev R means `R..HEAD`; none means `@{upstream}..HEAD` or `HEAD~1..HEAD`) to a series (git I/O). */
+/** A revision of a series as a commit sha; an unknown one is an exit-2 InputError carrying git's own message. */
+async function seriesRev(tree: string, rev: string, spec: string): Promise<string> {
+  try {
+    return await git(tree, ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`]);
+  } catch (e) {
+    const said = (e as Error).message.replace(/^git [^:]*\(in [^)]*\): /, '');
+    throw new InputError('range', null, null, `unknown revision '${rev}' in '${spec}' (git: ${said})`);
+  }
+}
+
+/**
+ * Resolve a range (`A..B`; a single rev R means `R..HEAD`; none means `@{upstream}..HEAD` or `HEAD~1..HEAD`) to a
+ * series (git I/O). Bad input (unknown revision, empty or symmetric range, --worktree misuse) is an exit-2 InputError
+ * with git's message; git failing for other reasons is a plain Error (exit 3) with git's message.
+ */
 export async function resolveSeries(tree: string, range: string | undefined, tipOnly = false, worktree = false): Promise<Series> {
   let spec = range;
   if (!spec) {
     const up = await git(tree, ['rev-parse', '--verify', '--quiet', '@{upstream}']).catch(() => '');
     spec = up ? '@{upstream}..HEAD' : 'HEAD~1..HEAD';
   } else if (!spec.includes('..')) spec = `${spec}..HEAD`;
-  if (spec.includes('...')) throw new Error(`symmetric range '${spec}' is not a series; use A..B`);
+  if (spec.includes('...')) throw new InputError('range', null, null, `symmetric range '${spec}' is not a series; use A..B`);
   const [fromRev, toRev] = spec.split('..') as [string, string];
-  const from = await git(tree, ['rev-parse', '--verify', '--quiet', `${fromRev || 'HEAD'}^{commit}`]).catch(() => '');
-  const to = await git(tree, ['rev-parse', '--verify', '--quiet', `${toRev || 'HEAD'}^{commit}`]).catch(() => '');
-  if (!from || !to) throw new Error(`unknown revision in '${spec}'`);
+  const from = await seriesRev(tree, fromRev || 'HEAD', spec);
+  const to = await seriesRev(tree, toRev || 'HEAD', spec);
   const list = (await git(tree, ['rev-list', '--reverse', '--topo-order', '--first-parent', `${from}..${to}`])).split('\n').filter(Boolean);
   if (worktree) {
     // Uncommitted changes to tracked files as a temporary commit on top of HEAD (`git stash create`
     // writes the commit object only: the checkout, the index and the stash list are untouched).
     const head = await git(tree, ['rev-parse', 'HEAD']);
-    if (to !== head) throw new Error(`--worktree needs a range that ends at HEAD ('${spec}' ends at ${to.slice(0, 12)})`);
+    if (to !== head) throw new InputError('--worktree', null, null, `needs a range that ends at HEAD ('${spec}' ends at ${to.slice(0, 12)})`);
     const wip = await git(tree, ['stash', 'create', 'kmatrix check: uncommitted changes']);
-    if (!wip) throw new Error('--worktree: no uncommitted changes to tracked files');
+    if (!wip) throw new InputError('--worktree', null, null, 'no uncommitted changes to tracked files');
     list.push(wip);
   }
-  if (!list.length) throw new Error(`range '${spec}' contains no commits`);
-  const base = await git(tree, ['rev-parse', `${list[0]}^`]).catch(() => '');
-  if (!base) throw new Error(`the first commit of '${spec}' has no parent`);
+  if (!list.length) throw new InputError('range', null, null, `'${spec}' is empty: ${to.slice(0, 12)} has no commits that ${from.slice(0, 12)} lacks`);
+  const base = await git(tree, ['rev-parse', '--verify', '--quiet', `${list[0]}^`]).catch(() => '');
+  if (!base) throw new InputError('range', null, null, `the first commit of '${spec}' (${list[0]!.slice(0, 12)}) has no parent to compare with`);
   if (tipOnly) return { base, patches: [{ sha: list[list.length - 1]!, parent: base }] };
   return { base, patches: list.map((sha, i) => ({ sha, parent: i ? list[i - 1]! : base })) };
 }

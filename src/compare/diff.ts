@@ -123,7 +123,8 @@ export function aggregateDiagnostics(cells: readonly CellDiff[]): AggregatedDiag
 
 /**
  * Compare the builds of two commits cell by cell. `from` may be empty (nothing to compare with: every cell is
- * not-comparable with reason `no-baseline`, never a regression). Cells are ordered by `order`, then as found.
+ * not-comparable with reason `no-baseline`, never a regression). Cells are ordered by `order`, then as found; a cell
+ * of `order` without a build on either side is still listed (not-comparable, not-built): missing is never PASS.
  */
 export function diffBuilds(
   from: readonly ComparableBuild[],
@@ -132,7 +133,7 @@ export function diffBuilds(
 ): DiffResult {
   const a = new Map(from.map((b) => [b.cell, b]));
   const b = new Map(to.map((x) => [x.cell, x]));
-  const names = [...new Set([...(opts.order ?? []), ...to.map((x) => x.cell), ...from.map((x) => x.cell)])].filter((n) => a.has(n) || b.has(n));
+  const names = [...new Set([...(opts.order ?? []), ...to.map((x) => x.cell), ...from.map((x) => x.cell)])].filter((n) => a.has(n) || b.has(n) || opts.order?.includes(n));
   const cells = names.map((n) => diffCell(n, a.get(n) ?? null, b.get(n) ?? null));
   return {
     from: opts.fromSha ?? from[0]?.commitSha ?? null,
@@ -142,10 +143,13 @@ export function diffBuilds(
   };
 }
 
-/** Exit code of a diff: 1 any regression, 3 not-comparable because of an ERROR (and no regression), else 0. */
+/** Reasons that leave a cell unknown (an ERROR, or no build on a side): never a clean result. */
+export const UNKNOWN_REASONS: ReadonlySet<NotComparableReason> = new Set<NotComparableReason>(['error', 'not-built', 'no-baseline']);
+
+/** Exit code of a diff: 1 any regression, 3 a cell unknown (ERROR or not built on either side) and no regression, else 0. */
 export function diffExitCode(d: Pick<DiffResult, 'cells'>): 0 | 1 | 3 {
   if (d.cells.some((c) => c.transition === 'regression')) return 1;
-  if (d.cells.some((c) => c.reason === 'error')) return 3;
+  if (d.cells.some((c) => c.reason !== null && UNKNOWN_REASONS.has(c.reason))) return 3;
   return 0;
 }
 

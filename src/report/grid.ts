@@ -68,7 +68,8 @@ export function historyGrid(
       const e = entries[i]![j]!;
       if (e.status === null) continue;
       if (e.status === 'FAIL' && prev === 'PASS') e.firstFailing = true;
-      if (e.status !== 'ERROR') prev = e.status;
+      // An ERROR build says nothing about the code: the FAIL after it may have started there, so it is not marked.
+      prev = e.status;
     }
   });
   return {

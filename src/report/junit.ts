@@ -17,7 +17,8 @@ export function renderJunit(r: NightlyReport): string {
   const skipped = r.cells.filter((c) => c.status === null).length;
   const time = r.cells.reduce((s, c) => s + c.seconds, 0).toFixed(3);
   const L: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  L.push(`<testsuites name="kmatrix nightly ${a(r.matrixName)}" tests="${r.cells.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">`);
+  const name = `kmatrix nightly ${r.matrixName}${r.partial ? ' (partial)' : ''}`;
+  L.push(`<testsuites name="${a(name)}" tests="${r.cells.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">`);
   L.push(
     `  <testsuite name="${a(r.matrixName)}" tests="${r.cells.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}" timestamp="${a(r.createdAt.replace(/Z$/, ''))}">`,
   );
@@ -28,6 +29,8 @@ export function renderJunit(r: NightlyReport): string {
     ['subject', r.subject],
     ['baseline', r.baselineSha],
     ['matrix_hash', r.matrixHash],
+    ['baseline_note', r.baselineNote],
+    ['partial', r.partial ? `partial: ${r.partial}` : 'complete'],
   ];
   for (const [k, v] of props) L.push(`      <property name="${k}" value="${a(v ?? '')}"/>`);
   L.push('    </properties>');

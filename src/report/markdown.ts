@@ -15,19 +15,22 @@ export function renderNightlyMarkdown(r: NightlyReport): string {
   const reg = r.cells.filter((c) => c.change.transition === 'regression');
   const infra = r.cells.filter((c) => c.status === 'ERROR');
   const failing = r.cells.filter((c) => c.status === 'FAIL' || c.status === 'ERROR');
+  const unbuilt = r.cells.filter((c) => c.status === null);
   const verdict = reg.length
     ? `❌ **${reg.length} regression(s)**: ${reg.map((c) => `\`${c.cell}\``).join(', ')}`
-    : infra.length
-      ? `⚠️ **infrastructure errors** in ${infra.map((c) => `\`${c.cell}\``).join(', ')} (no regression)`
+    : infra.length || unbuilt.length
+      ? `⚠️ **unknown**: ${[infra.length ? `infrastructure errors in ${infra.map((c) => `\`${c.cell}\``).join(', ')}` : '', unbuilt.length ? `not built: ${unbuilt.map((c) => `\`${c.cell}\``).join(', ')}` : ''].filter(Boolean).join('; ')} (no regression seen)`
       : failing.length
         ? `✅ no regression (${failing.length} pre-existing failure(s) listed below)`
         : '✅ all cells pass';
   const L: string[] = [];
-  L.push(`# kmatrix nightly: ${md(r.matrixName)} @ \`${r.sha.slice(0, 12)}\``, '');
+  L.push(`# kmatrix nightly${r.partial ? ' (partial)' : ''}: ${md(r.matrixName)} @ \`${r.sha.slice(0, 12)}\``, '');
+  if (r.partial) L.push(`> ⚠️ **partial** nightly (${md(r.partial)}): some cells have no result; it is not a baseline for the next nightly.`, '');
   L.push(`- ref: \`${r.ref}\` → \`${r.sha}\` — ${md(r.subject)}`);
   L.push(
     `- baseline: ${r.baselineSha ? `\`${r.baselineSha.slice(0, 12)}\`${r.baselineSubject ? ` — ${md(r.baselineSubject)}` : ''}` : 'none (first nightly: nothing to compare with)'}`,
   );
+  if (r.baselineNote) L.push(`- baseline chosen: ${md(r.baselineNote)}`);
   L.push(`- ${r.createdAt}`, '', verdict, '');
   L.push('| cell | baseline | now | change |', '|---|---|---|---|');
   for (const c of r.cells) {

@@ -25,6 +25,10 @@ export interface NightlyReport {
   matrixHash: string;
   baselineSha: string | null;
   baselineSubject: string | null;
+  /** How the baseline was chosen, e.g. `nightly #4 (last complete; skipped partial #5)` or `--baseline v6.1`. */
+  baselineNote: string | null;
+  /** Why this nightly is partial (interrupted, ERROR or unbuilt cells): it is not a baseline for the next one. Null when complete. */
+  partial: string | null;
   createdAt: string;
   cells: NightlyCell[];
   diff: DiffResult;

@@ -1,16 +1,113 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError } from '../matrix/errors.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** An open result store. */
 export type Store = Database.Database;
 
-/** Open (creating and migrating as needed) the SQLite result store at `path`. */
+/** A `--db` problem, naming the flag and the file; exit code 2. */
+function dbError(path: string, detail: string): InputError {
+  return new InputError('--db', null, null, `${path}: ${detail}`);
+}
+
+/** What the first 100 bytes of an existing file say: empty, not SQLite, or SQLite with its user_version and schema cookie. */
+function sqliteHeader(path: string): { kind: 'empty' } | { kind: 'other' } | { kind: 'sqlite'; userVersion: number; schemaCookie: number } {
+  const buf = Buffer.alloc(100);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (n === 0) return { kind: 'empty' };
+  if (n < 100 || buf.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return { kind: 'other' };
+  return { kind: 'sqlite', schemaCookie: buf.readUInt32BE(40), userVersion: buf.readUInt32BE(60) };
+}
+
+/**
+ * Check a result store path before anything is created or opened (reads only; the file is never touched): the
+ * parent must be (or be creatable under) a writable directory, an existing file must be a kmatrix store of this
+ * or an older schema. Throws an exit-2 InputError naming --db and the file.
+ */
+export function checkStorePath(path: string): void {
+  const abs = resolve(path);
+  if (existsSync(abs)) {
+    if (statSync(abs).isDirectory()) throw dbError(abs, 'is a directory, not a result store file');
+    let h;
+    try {
+      h = sqliteHeader(abs);
+    } catch (e) {
+      throw dbError(abs, `cannot be read: ${(e as Error).message}`);
+    }
+    if (h.kind === 'other') throw dbError(abs, 'is not a kmatrix result store (not an SQLite database)');
+    if (h.kind === 'sqlite' && h.userVersion > MIGRATIONS.length) {
+      throw dbError(abs, `was written by a newer kmatrix (schema version ${h.userVersion}, this kmatrix knows ${MIGRATIONS.length}); left untouched: upgrade kmatrix`);
+    }
+    if (h.kind === 'sqlite' && h.userVersion === 0 && h.schemaCookie !== 0) {
+      throw dbError(abs, 'is an SQLite database but not a kmatrix result store (it has tables and no kmatrix schema version)');
+    }
+  }
+  // The nearest existing ancestor must be a writable directory (SQLite also writes -wal/-shm files beside the store).
+  let dir = dirname(abs);
+  while (!existsSync(dir)) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw dbError(abs, `${dir} is a file, not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+    if (existsSync(abs)) accessSync(abs, constants.W_OK);
+  } catch (e) {
+    throw dbError(abs, `not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message} on ${existsSync(abs) ? abs : dir})`);
+  }
+}
+
+/** Create the directories up to `dir` one level at a time (never a recursive mkdir: under /proc it never returns); undo on failure. */
+function makeParents(abs: string, dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  const made: string[] = [];
+  try {
+    for (const d of missing) {
+      mkdirSync(d);
+      made.push(d);
+    }
+  } catch (e) {
+    for (const d of made.reverse()) rmdirSync(d);
+    throw dbError(abs, `cannot create ${missing[made.length] ?? dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Open (creating and migrating as needed) the SQLite result store at `path`; a bad path or file is an exit-2 InputError naming it. */
 export function openStore(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  if (path === ':memory:') return prepare(new Database(path), path);
+  const abs = resolve(path);
+  checkStorePath(abs);
+  makeParents(abs, dirname(abs));
+  let db: Store;
+  try {
+    db = new Database(abs);
+  } catch (e) {
+    throw dbError(abs, (e as Error).message);
+  }
+  try {
+    return prepare(db, abs);
+  } catch (e) {
+    db.close();
+    if (e instanceof InputError) throw e;
+    // SQLite's own words ('file is not a database', 'database disk image is malformed'), with the file named.
+    if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw dbError(abs, (e as Error).message);
+    throw e;
+  }
+}
+
+/** Pragmas and migrations of a freshly opened connection. */
+function prepare(db: Store, path: string): Store {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw dbError(path, `was written by a newer kmatrix (schema version ${current}, this kmatrix knows ${MIGRATIONS.length}); left untouched: upgrade kmatrix`);
+  // Read the schema before the first write: a damaged file is refused as it is, not half-converted to WAL.
+  db.prepare('SELECT count(*) FROM sqlite_master').get();
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 10000');
@@ -40,16 +137,37 @@ export interface RunInfo {
   matrixName: string;
   matrixHash: string;
   tree: string;
+  /** `I/N` of a sharded run. */
+  shard?: string | null;
+  /** Host the run ran on. */
+  host?: string | null;
+  /** Cells the run was asked to build. */
+  cells?: string[] | null;
 }
 
 /** Record the start of a run; returns its id. */
 export function startRun(db: Store, run: RunInfo, now = new Date()): number {
   const r = db
     .prepare(
-      `INSERT INTO runs (started_at, tool_version, command, matrix_name, matrix_hash, tree) VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (started_at, tool_version, command, matrix_name, matrix_hash, tree, shard, host, cells) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(now.toISOString(), run.toolVersion, run.command, run.matrixName, run.matrixHash, run.tree);
+    .run(
+      now.toISOString(),
+      run.toolVersion,
+      run.command,
+      run.matrixName,
+      run.matrixHash,
+      run.tree,
+      run.shard ?? null,
+      run.host ?? null,
+      run.cells ? JSON.stringify(run.cells) : null,
+    );
   return Number(r.lastInsertRowid);
+}
+
+/** This store's identity (set when the store was created), used as the origin of the builds it exports. */
+export function storeId(db: Store): string {
+  return (db.prepare(`SELECT value FROM store_meta WHERE key = 'store_id'`).get() as { value: string }).value;
 }
 
 /** Mark a run finished. */

@@ -113,4 +113,53 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX bisect_steps_bisect ON bisect_steps (bisect_id, id);
   `,
+  // 4: partial nightlies (interrupted, or with an ERROR / unbuilt cell) are never a baseline. Nightlies recorded
+  // before this version are judged by what they stored: exit code 3 or an ERROR build among theirs.
+  `
+  ALTER TABLE nightlies ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE nightlies ADD COLUMN partial_reason TEXT;
+  UPDATE nightlies SET partial = 1, partial_reason = 'recorded before kmatrix marked partial nightlies: exit code 3 or an ERROR cell'
+   WHERE exit_code = 3 OR EXISTS (
+     SELECT 1 FROM nightly_builds nb JOIN builds b ON b.id = nb.build_id WHERE nb.nightly_id = nightlies.id AND b.status = 'ERROR');
+  CREATE INDEX nightlies_complete ON nightlies (matrix_name, partial, id);
+  `,
+  // 5: shards and merges (kmatrix run --shard, kmatrix merge): where each run and build came from
+  `
+  CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  -- identifies this store in the builds it exports, so that merging the same store twice adds nothing
+  INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+  ALTER TABLE runs ADD COLUMN shard TEXT;   -- 'I/N' of a sharded run
+  ALTER TABLE runs ADD COLUMN host TEXT;    -- hostname the run ran on
+  ALTER TABLE runs ADD COLUMN cells TEXT;   -- JSON list of the cells the run was asked to build
+  ALTER TABLE runs ADD COLUMN origin TEXT;  -- '<store_id>:<run id>' of the store a merged run came from
+  ALTER TABLE builds ADD COLUMN origin TEXT; -- '<store_id>:<build id>' of a merged build
+  CREATE UNIQUE INDEX runs_origin ON runs (origin) WHERE origin IS NOT NULL;
+  CREATE UNIQUE INDEX builds_origin ON builds (origin) WHERE origin IS NOT NULL;
+  CREATE TABLE merges (
+    id           INTEGER PRIMARY KEY,
+    merged_at    TEXT NOT NULL,
+    tool_version TEXT NOT NULL,
+    source       TEXT NOT NULL,            -- path of the merged store as given
+    source_store TEXT NOT NULL,            -- its store_id
+    matrix_name  TEXT NOT NULL,
+    matrix_hash  TEXT NOT NULL,
+    shards       TEXT NOT NULL,            -- JSON list of the shards its runs ran as
+    hosts        TEXT NOT NULL,            -- JSON list of the hosts its runs ran on
+    builds_added INTEGER NOT NULL,
+    conflicts    INTEGER NOT NULL
+  );
+  -- a build that another store already had with a different result: reported, never overwritten
+  CREATE TABLE merge_conflicts (
+    id            INTEGER PRIMARY KEY,
+    merge_id      INTEGER NOT NULL REFERENCES merges(id) ON DELETE CASCADE,
+    origin        TEXT NOT NULL,
+    kept_build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+    commit_sha    TEXT NOT NULL,
+    cell          TEXT NOT NULL,
+    detail        TEXT NOT NULL
+  );
+  `,
 ];

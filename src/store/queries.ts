@@ -116,6 +116,8 @@ export interface NightlyRow {
   createdAt: string;
   regressions: number;
   exitCode: number | null;
+  /** Why this nightly is partial (interrupted, ERROR or unbuilt cells), or null when complete. Partial ones are never a baseline. */
+  partial: string | null;
 }
 
 /** Record a nightly and the builds it compared; returns its id. */
@@ -123,10 +125,10 @@ export function recordNightly(db: Store, n: Omit<NightlyRow, 'id'>, buildIds: re
   return db.transaction(() => {
     const r = db
       .prepare(
-        `INSERT INTO nightlies (run_id, ref, sha, matrix_name, matrix_hash, baseline_sha, created_at, regressions, exit_code)
-         VALUES (@runId, @ref, @sha, @matrixName, @matrixHash, @baselineSha, @createdAt, @regressions, @exitCode)`,
+        `INSERT INTO nightlies (run_id, ref, sha, matrix_name, matrix_hash, baseline_sha, created_at, regressions, exit_code, partial, partial_reason)
+         VALUES (@runId, @ref, @sha, @matrixName, @matrixHash, @baselineSha, @createdAt, @regressions, @exitCode, @isPartial, @partial)`,
       )
-      .run(n);
+      .run({ ...n, isPartial: n.partial === null ? 0 : 1 });
     const id = Number(r.lastInsertRowid);
     const ins = db.prepare(`INSERT OR IGNORE INTO nightly_builds (nightly_id, build_id) VALUES (?, ?)`);
     for (const b of buildIds) ins.run(id, b);
@@ -145,14 +147,22 @@ export function nightlyBuilds(db: Store, nightlyId: number): LoadedBuild[] {
 }
 
 const NIGHTLY_COLUMNS = `id, run_id AS runId, ref, sha, matrix_name AS matrixName, matrix_hash AS matrixHash,
-  baseline_sha AS baselineSha, created_at AS createdAt, regressions, exit_code AS exitCode`;
+  baseline_sha AS baselineSha, created_at AS createdAt, regressions, exit_code AS exitCode,
+  CASE WHEN partial = 0 THEN NULL ELSE COALESCE(partial_reason, 'partial') END AS partial`;
 
-/** The most recent nightly of a matrix (by name), or null. */
-export function lastNightly(db: Store, matrixName: string): NightlyRow | null {
-  const row = db.prepare(`SELECT ${NIGHTLY_COLUMNS} FROM nightlies WHERE matrix_name = ? ORDER BY id DESC LIMIT 1`).get(matrixName) as
-    | NightlyRow
-    | undefined;
+/** The most recent nightly of a matrix (by name), or null; with `complete`, the most recent complete one (a baseline). */
+export function lastNightly(db: Store, matrixName: string, opts: { complete?: boolean } = {}): NightlyRow | null {
+  const row = db
+    .prepare(`SELECT ${NIGHTLY_COLUMNS} FROM nightlies WHERE matrix_name = ? AND (? = 0 OR partial = 0) ORDER BY id DESC LIMIT 1`)
+    .get(matrixName, opts.complete ? 1 : 0) as NightlyRow | undefined;
   return row ?? null;
+}
+
+/** Partial nightlies of a matrix recorded after nightly `afterId` (0: all), newest first: the ones a baseline skipped. */
+export function partialNightliesSince(db: Store, matrixName: string, afterId: number): NightlyRow[] {
+  return db
+    .prepare(`SELECT ${NIGHTLY_COLUMNS} FROM nightlies WHERE matrix_name = ? AND partial = 1 AND id > ? ORDER BY id DESC`)
+    .all(matrixName, afterId) as NightlyRow[];
 }
 
 /** Every build a run recorded, loaded. */
@@ -160,4 +170,18 @@ export function loadRunBuilds(db: Store, runId: number): LoadedBuild[] {
   return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE b.run_id = ? ORDER BY b.id`).all(runId) as Record<string, unknown>[]).map((r) =>
     toLoaded(db, r),
   );
+}
+
+/** Median recorded seconds of full builds (PASS or FAIL) per cell with its current config hash, for balancing shards. */
+export function cellWeights(db: Store, cells: readonly { name: string; hash: string }[]): Map<string, number> {
+  const stmt = db.prepare(
+    `SELECT b.seconds FROM builds b JOIN cells c ON c.id = b.cell_id
+     WHERE c.name = ? AND c.config_hash = ? AND b.stage = 'build' AND b.status != 'ERROR' ORDER BY b.seconds`,
+  );
+  const out = new Map<string, number>();
+  for (const c of cells) {
+    const s = (stmt.all(c.name, c.hash) as { seconds: number }[]).map((r) => r.seconds);
+    if (s.length) out.set(c.name, Math.round(s[Math.floor(s.length / 2)]! * 10) / 10);
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { cacheRoot } from '../../src/build/paths.js';
 import { demoCommits, type DemoCommit } from '../../src/demo/commits.js';
 import { ensureReplayTree } from '../../src/demo/replay.js';
+import { expectCheckoutUntouchedSync } from './checkout.js';
 
 /** The project root. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -24,8 +25,13 @@ export function tempDir(prefix = 'kmatrix-it-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Run the CLI; returns exit code, stdout, stderr. */
+/** Run the CLI; returns exit code, stdout, stderr. Fails the test if it changed the checkout of its `--tree`. */
 export function cli(args: string[], opts: { cwd?: string } = {}): { code: number; stdout: string; stderr: string } {
+  const t = args.indexOf('--tree');
+  return expectCheckoutUntouchedSync(t >= 0 ? args[t + 1] : opts.cwd, () => cliRaw(args, opts));
+}
+
+function cliRaw(args: string[], opts: { cwd?: string }): { code: number; stdout: string; stderr: string } {
   try {
     const stdout = execFileSync(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? ROOT,

@@ -1,11 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { bisectCommand, type BisectDeps, type BisectFlags } from '../../src/cli/bisect.js';
-import { nightlyCommand } from '../../src/cli/nightly.js';
+import { bisectCommand as bisectRaw, type BisectDeps, type BisectFlags } from '../../src/cli/bisect.js';
+import { nightlyCommand as nightlyRaw } from '../../src/cli/nightly.js';
+import { guarded } from '../helpers/checkout.js';
 import { git } from '../../src/build/git.js';
 import type { BisectResultDoc } from '../../src/compare/bisect.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';
+
+// Every command also asserts it left the checkout of its --tree as it was (HEAD, index, status).
+const bisectCommand = guarded(bisectRaw, (f) => f.tree);
+const nightlyCommand = guarded(nightlyRaw, (f) => f.tree);
 
 /** kmatrix bisect on real host builds of the replay tree (one fresh store for the file; results are reused across its tests). */
 const MATRIX = join(ROOT, 'matrix/zsmalloc-arm.yaml');

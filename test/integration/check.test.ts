@@ -2,11 +2,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkCommand } from '../../src/cli/check.js';
+import { checkCommand as checkRaw } from '../../src/cli/check.js';
+import { guarded } from '../helpers/checkout.js';
 import type { CommandDeps } from '../../src/cli/compare-common.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { openStore } from '../../src/store/db.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';
+
+// Every command also asserts it left the checkout of its --tree as it was (HEAD, index, status).
+const checkCommand = guarded(checkRaw, (_r, f) => f.tree);
 
 /** `kmatrix check` on real host builds of the replay tree (fresh DB; build dirs and the tree are shared). */
 const MATRIX = join(ROOT, 'matrix/zsmalloc-arm.yaml');

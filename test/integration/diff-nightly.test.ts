@@ -5,16 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot } from '../../src/build/paths.js';
 import type { CommandDeps } from '../../src/cli/compare-common.js';
-import { diffCommand } from '../../src/cli/diff.js';
-import { logCommand } from '../../src/cli/log.js';
-import { nightlyCommand } from '../../src/cli/nightly.js';
-import { reportCommand } from '../../src/cli/report.js';
+import { diffCommand as diffRaw } from '../../src/cli/diff.js';
+import { logCommand as logRaw } from '../../src/cli/log.js';
+import { nightlyCommand as nightlyRaw } from '../../src/cli/nightly.js';
+import { reportCommand as reportRaw } from '../../src/cli/report.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import { runMatrix } from '../../src/pipeline.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { openStore } from '../../src/store/db.js';
 import { lastNightly } from '../../src/store/queries.js';
+import { guarded } from '../helpers/checkout.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';
+
+// Every command also asserts it left the checkout of its --tree as it was (HEAD, index, status).
+const diffCommand = guarded(diffRaw, (_a, _b, f) => f.tree);
+const logCommand = guarded(logRaw, (_r, _c, f) => f.tree);
+const nightlyCommand = guarded(nightlyRaw, (f) => f.tree);
+const reportCommand = guarded(reportRaw, (_r, f) => f.tree);
 
 /**
  * diff, nightly, report and log on real builds of the replay tree with the host runtime (the default

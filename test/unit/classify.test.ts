@@ -79,7 +79,7 @@ describe('real logs: every kind with exact fields', () => {
         severity: 'error',
         file: 'mm/util.c',
         symbol: 'kmx_not_defined_anywhere',
-        message: "undefined reference to `kmx_not_defined_anywhere'",
+        message: "undefined reference to `kmx_not_defined_anywhere' (referenced in kmx_calls_missing)",
       },
     ]);
   });
@@ -374,7 +374,7 @@ describe('other formats the kernel/toolchain print (from their sources; not prod
   it('modpost-other, ld.lld, ld with path:line, driver-level ICE, timeout, OOM, missing compiler forms', () => {
     expect(one('ERROR: modpost: module zram uses symbol zs_malloc from namespace ZS, but does not import it.')[0]).toMatchObject({ kind: 'modpost-other', severity: 'error' });
     expect(fields(classifyText('ld.lld: error: undefined symbol: foo\n>>> referenced by util.c:12 (/abs/tree/mm/util.c:12)\n>>>               mm/util.o:(bar) in archive vmlinux.a'))).toEqual([
-      { ...none, kind: 'link-undefined', severity: 'error', file: 'mm/util.c', line: 12, symbol: 'foo', message: 'undefined symbol: foo' },
+      { ...none, kind: 'link-undefined', severity: 'error', file: 'mm/util.c', line: 12, symbol: 'foo', message: 'undefined symbol: foo (referenced in bar)' },
     ]);
     expect(one("arm-linux-gnueabi-ld: /t/linux/mm/util.c:57:(.text+0x1c): undefined reference to `foo'")[0]).toMatchObject({ file: 'mm/util.c', line: 57, symbol: 'foo' });
     const ice = 'arm-linux-gnueabi-gcc: internal compiler error: Segmentation fault signal terminated program cc1\nPlease submit a full bug report, with preprocessed source (by using -freport-bug).\nmake[3]: *** [scripts/Makefile.build:255: mm/zsmalloc.o] Error 4';
@@ -410,9 +410,9 @@ describe('inputs', () => {
     await expect(classifyFile(join(dir, 'bad.gz'))).rejects.toThrow();
   });
 
-  it('AsyncIterable<string> of lines', async () => {
+  it('AsyncIterable<string> of text pieces (lines with their newlines)', async () => {
     async function* lines() {
-      for (const l of fixture('modpost-undefined-up.log').split('\n')) yield l;
+      for (const l of fixture('modpost-undefined-up.log').split('\n')) yield `${l}\n`;
     }
     expect(await classifyStream(lines())).toEqual(classifyFixture('modpost-undefined-up.log'));
   });

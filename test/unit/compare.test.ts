@@ -15,7 +15,7 @@ import {
 import { nightlyExitCode } from '../../src/compare/nightly.js';
 import { cellId, openStore, recordBuild, startRun, upsertCommit } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { commitsByPrefix, findBuild, lastNightly, latestBuildsAt, nightlyBuilds, recentCommits, recordNightly } from '../../src/store/queries.js';
+import { commitsByPrefix, findBuild, lastNightly, latestBuildsAt, nightlyBuilds, partialNightliesSince, recentCommits, recordNightly } from '../../src/store/queries.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
@@ -114,15 +114,21 @@ describe('diffBuilds: the replay story', () => {
     expect(j.diagnostics.every((x) => Array.isArray(x.cells))).toBe(true);
   });
 
-  it('exit codes: ERROR-caused not-comparable → 3 unless there is a regression; against nothing → 0', () => {
+  it('exit codes: ERROR or not built on either side → 3 unless there is a regression; config change → 0', () => {
     const withErr = [b('virt-v7/UP', 'ERROR', [INFRA]), b('virt-v7/SMP', 'PASS'), b('virt-v7/UP-on-SMP', 'PASS')];
     expect(diffExitCode(diffBuilds(baseline, withErr))).toBe(3);
     expect(diffExitCode(diffBuilds(baseline, [...withErr.slice(0, 2), b('virt-v7/UP-on-SMP', 'FAIL', [FLUSH])]))).toBe(1);
-    expect(diffExitCode(diffBuilds(baseline, [b('virt-v7/UP', 'PASS', [], { configHash: 'new' })]))).toBe(0);
+    const reconfigured = baseline.map((x) => b(x.cell, 'PASS', [], { configHash: 'new' }));
+    expect(diffExitCode(diffBuilds(baseline, reconfigured))).toBe(0);
+    // A cell missing on the new side (it threw, was interrupted…) is unknown, never a clean 0.
+    const notBuilt = diffBuilds(baseline, reconfigured.slice(0, 1));
+    expect(notBuilt.cells.filter((c) => c.reason === 'not-built')).toHaveLength(2);
+    expect(diffExitCode(notBuilt)).toBe(3);
     const first = diffBuilds([], pgtable);
     expect(first.from).toBeNull();
     expect(first.cells.every((c) => c.reason === 'no-baseline')).toBe(true);
-    expect(diffExitCode(first)).toBe(0);
+    // `diff A B` with nothing at A compared nothing: unknown; a first nightly has no baseline by design.
+    expect(diffExitCode(first)).toBe(3);
     expect(nightlyExitCode(first)).toBe(0);
     expect(nightlyExitCode(diffBuilds(baseline, pgtable))).toBe(1);
     expect(nightlyExitCode(diffBuilds(baseline, withErr))).toBe(3);
@@ -203,7 +209,7 @@ describe('store queries and the nightly migration', () => {
     add('2'.repeat(40), '2024-03-01T00:00:00Z', 'c/UP', 'h', 'PASS');
     add('3'.repeat(40), '2024-02-01T00:00:00+01:00', 'c/UP', 'h', 'PASS');
     expect(recentCommits(db, 2).map((c) => c.sha[0])).toEqual(['2', '3']);
-    const base = { runId: run, ref: 'main', matrixName: 'm', matrixHash: 'mh', baselineSha: null, createdAt: 'now', regressions: 0, exitCode: 0 };
+    const base = { runId: run, ref: 'main', matrixName: 'm', matrixHash: 'mh', baselineSha: null, createdAt: 'now', regressions: 0, exitCode: 0, partial: null };
     const b1 = add('1'.repeat(40), '2024-01-01T00:00:00Z', 'c/SMP', 'h', 'FAIL');
     recordNightly(db, { ...base, sha: '1'.repeat(40) }, [b1]);
     const id = recordNightly(db, { ...base, sha: '2'.repeat(40), baselineSha: '1'.repeat(40) });
@@ -211,5 +217,19 @@ describe('store queries and the nightly migration', () => {
     expect(nightlyBuilds(db, id)).toEqual([]);
     expect(lastNightly(db, 'm')).toMatchObject({ id, sha: '2'.repeat(40), baselineSha: '1'.repeat(40), runId: run });
     expect(lastNightly(db, 'other')).toBeNull();
+  });
+
+  it('a partial nightly is recorded as such and never picked as the baseline', () => {
+    const { db, run } = store();
+    const base = { runId: run, ref: 'main', matrixName: 'm', matrixHash: 'mh', baselineSha: null, createdAt: 'now', regressions: 0, exitCode: 0, partial: null };
+    const complete = recordNightly(db, { ...base, sha: '1'.repeat(40) });
+    const p1 = recordNightly(db, { ...base, sha: '2'.repeat(40), exitCode: 3, partial: 'interrupted' });
+    const p2 = recordNightly(db, { ...base, sha: '3'.repeat(40), exitCode: 3, partial: 'ERROR in c/UP' });
+    expect(lastNightly(db, 'm')).toMatchObject({ id: p2, partial: 'ERROR in c/UP' });
+    expect(lastNightly(db, 'm', { complete: true })).toMatchObject({ id: complete, sha: '1'.repeat(40), partial: null });
+    expect(partialNightliesSince(db, 'm', complete).map((n) => [n.id, n.partial])).toEqual([
+      [p2, 'ERROR in c/UP'],
+      [p1, 'interrupted'],
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { diffBuilds, type ComparableBuild } from '../../src/compare/diff.js';
+import { nightlyNotes, partialReason } from '../../src/compare/nightly.js';
 import { historyGrid, historyJson, renderHistoryText, type HistoryBuild } from '../../src/report/grid.js';
 import { renderHistoryHtml } from '../../src/report/html.js';
 import { renderJunit, xmlEscape } from '../../src/report/junit.js';
@@ -76,6 +77,8 @@ function nightly(): NightlyReport {
     matrixHash: 'abc',
     baselineSha: 'b'.repeat(40),
     baselineSubject: 'baseline',
+    baselineNote: 'nightly #6 of 2024-09-30T02:00:00.000Z (main), the last complete one',
+    partial: null,
     createdAt: '2024-10-01T02:00:00.000Z',
     diff,
     exitCode: 1,
@@ -126,6 +129,52 @@ print(s.findall('testcase')[0].find('failure').text.count('same_pages'))`,
     expect(xml).not.toContain('\u0001');
     expect(xml).toContain('&lt;&amp;&gt; &quot;quoted&quot;');
     expect(xmlEscape('a\u0000b<')).toBe('ab&lt;');
+  });
+});
+
+describe('a partial nightly says so in every report', () => {
+  // Interrupted with UP-on-SMP not built: as runNightly records it.
+  const partialNightly = (): NightlyReport => {
+    const r = nightly();
+    const cells = r.cells.map((c) => (c.cell === 'virt-v7/UP-on-SMP' ? { ...c, status: null, diagnostics: [], logPath: null, reproducer: null, change: { ...c.change, to: null, transition: 'not-comparable' as const, reason: 'not-built' as const } } : c));
+    const diff = { ...r.diff, cells: cells.map((c) => c.change) };
+    return { ...r, cells, diff, partial: partialReason(diff, true), exitCode: 3 };
+  };
+  it('partialReason names the interrupt, ERROR and unbuilt cells; null when complete', () => {
+    expect(partialNightly().partial).toBe('interrupted; not built: virt-v7/UP-on-SMP');
+    expect(partialReason(nightly().diff, false)).toBe('ERROR in virt-v7/UP-on-SMP');
+    const clean = diffBuilds([cb('a', 'PASS')], [cb('a', 'FAIL')]);
+    expect(partialReason(clean, false)).toBeNull();
+  });
+  it('JUnit: suite name and a partial property; the unbuilt cell is skipped, not passed', () => {
+    const xml = renderJunit(partialNightly());
+    const file = join(mkdtempSync(join(tmpdir(), 'kmatrix-junit-')), 'junit.xml');
+    writeFileSync(file, xml);
+    const out = pyXml(file, `print(root.get('name'))
+print([p.get('value') for p in root.iter('property') if p.get('name') == 'partial'][0])
+print(root.find('testsuite').get('skipped'))`);
+    expect(out.trim().split('\n')).toEqual(['kmatrix nightly zsmalloc-arm (partial)', 'partial: interrupted; not built: virt-v7/UP-on-SMP', '1']);
+    expect(renderJunit(nightly())).toContain('<property name="partial" value="complete"/>');
+  });
+  it('Markdown: heading and banner say partial; never "all cells pass" with an unbuilt cell', () => {
+    const r = partialNightly();
+    const allPass = { ...r, cells: r.cells.map((c) => (c.status ? { ...c, status: 'PASS' as const, change: { ...c.change, to: 'PASS' as const, transition: 'still-passing' as const } } : c)) };
+    const md = renderNightlyMarkdown(allPass);
+    expect(md).toMatch(/^# kmatrix nightly \(partial\): zsmalloc-arm/);
+    expect(md).toContain('⚠️ **partial** nightly (interrupted; not built: virt-v7/UP-on-SMP)');
+    expect(md).toContain('⚠️ **unknown**: not built: `virt-v7/UP-on-SMP`');
+    expect(md).not.toContain('all cells pass');
+    expect(md).toContain('- baseline chosen: nightly #6');
+  });
+  it('HTML: title and notes say partial', () => {
+    const r = partialNightly();
+    const g = historyGrid([{ sha: r.sha, subject: r.subject }], r.cells.map((c) => c.cell), [], {
+      title: `kmatrix nightly #7 (partial): zsmalloc-arm`,
+      notes: nightlyNotes(r),
+    });
+    const html = renderHistoryHtml(g);
+    expect(html).toContain('<title>kmatrix nightly #7 (partial): zsmalloc-arm</title>');
+    expect(html).toContain('PARTIAL nightly (interrupted; not built: virt-v7/UP-on-SMP): not a baseline for the next one');
   });
 });
 

@@ -77,7 +77,7 @@ describe('result store', () => {
     const raw = new Database(path);
     raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     raw.close();
-    expect(() => openStore(path)).toThrow(/newer than this kmatrix/);
+    expect(() => openStore(path)).toThrow(/was written by a newer kmatrix/);
   });
 
   it('rejects an invalid status (schema CHECK)', () => {

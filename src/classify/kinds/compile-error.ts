@@ -5,6 +5,8 @@ import { newFunctionContext, observeFunction, parseGccLine } from './gcc.js';
 /** Unit recognising gcc/gas errors; symbol is the enclosing function from gcc's context. */
 export const compileError = defineUnit({
   kind: 'compile-error',
+  stage: 'compile',
+  infra: false,
   init: newFunctionContext,
   observe: observeFunction,
   match(line, st, ctx) {

@@ -5,6 +5,8 @@ import { newFunctionContext, observeFunction, parseGccLine } from './gcc.js';
 /** Unit recognising gcc/gas warnings; symbol is the enclosing function from gcc's context. */
 export const compileWarning = defineUnit({
   kind: 'compile-warning',
+  stage: 'compile',
+  infra: false,
   init: newFunctionContext,
   observe: observeFunction,
   match(line, st, ctx) {

@@ -13,6 +13,8 @@ const ICE =
 /** Unit recognising ICEs: a toolchain bug triggered by the code, FAIL-causing but not infrastructure. */
 export const compilerCrash = defineUnit<State>({
   kind: 'compiler-crash',
+  stage: 'compile',
+  infra: false,
   init: () => ({ sinceIce: Infinity }),
   observe(_line, st) {
     st.sinceIce++;

@@ -13,7 +13,7 @@ export interface GccLine {
 
 const LOCATED =
   /^(?<file>[^\s:][^:]*?):(?<line>\d+):(?:(?<col>\d+):)? (?<lvl>fatal error|error|warning|Error|Warning): (?<msg>.*)$/;
-const TOOL = /^(?<tool>cc1(?:plus)?|\S*gcc(?:-\d+)?|\S*-as|as): (?<lvl>fatal error|error|warning): (?<msg>.*)$/;
+const TOOL = /^(?<tool>cc1(?:plus)?|\S*gcc(?:-\d+)?|\S*clang(?:-\d+)?|\S*-as|as): (?<lvl>fatal error|error|warning): (?<msg>.*)$/;
 const IN_FUNCTION = /^(?<file>[^\s:][^:]*?): In (?:member |static )?function [‘'`](?<fn>[^’'`]+)[’'`]:$/;
 const AT_TOP = /^(?<file>[^\s:][^:]*?): At top level:$/;
 

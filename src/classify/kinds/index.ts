@@ -1,5 +1,7 @@
-/** Every diagnostic-kind unit, in matching priority order (the first unit that matches a line wins). */
+/** Every diagnostic-kind unit, in matching priority order (the first unit that matches a line wins), and what each kind declares. */
+import type { BuildStage, DiagnosticKind, KindInfo } from '../../types.js';
 import type { KindUnit } from '../unit.js';
+import { assembler } from './assembler.js';
 import { compileError } from './compile-error.js';
 import { compileWarning } from './compile-warning.js';
 import { compilerCrash } from './compiler-crash.js';
@@ -9,6 +11,7 @@ import { makeError } from './make-error.js';
 import { modpostMissingLicense } from './modpost-missing-license.js';
 import { modpostOther } from './modpost-other.js';
 import { modpostUndefined } from './modpost-undefined.js';
+import { objtool } from './objtool.js';
 import { sectionMismatch } from './section-mismatch.js';
 import { toolchainMissing } from './toolchain-missing.js';
 
@@ -17,6 +20,8 @@ export const KIND_UNITS: readonly KindUnit[] = [
   killed,
   compilerCrash,
   toolchainMissing,
+  objtool,
+  assembler,
   compileError,
   compileWarning,
   linkUndefined,
@@ -26,3 +31,29 @@ export const KIND_UNITS: readonly KindUnit[] = [
   modpostOther,
   makeError,
 ];
+
+/** Kinds other stages emit (no classify unit): the Kconfig check and the pipeline's own failures. */
+const OTHER_KINDS: readonly (KindInfo & { kind: DiagnosticKind })[] = [
+  { kind: 'kconfig-unmet', stage: 'kconfig', infra: false },
+  { kind: 'infra', stage: 'infra', infra: true },
+];
+
+/** Stage and infrastructure flag of every kind, derived from the units' own declarations. */
+export const KIND_INFO: ReadonlyMap<DiagnosticKind, KindInfo> = new Map(
+  [...KIND_UNITS, ...OTHER_KINDS].map((u) => [u.kind, { stage: u.stage, infra: u.infra }]),
+);
+
+/** Kinds that mean the infrastructure failed, not the code: they make a build ERROR. */
+export const INFRA_KINDS: ReadonlySet<DiagnosticKind> = new Set(
+  [...KIND_INFO].filter(([, i]) => i.infra).map(([k]) => k),
+);
+
+/** The build stages in the order a build goes through them (infra is outside the order). */
+export const STAGE_ORDER: readonly BuildStage[] = ['kconfig', 'compile', 'link', 'modpost'];
+
+/** The position of each kind's stage in STAGE_ORDER (kinds without an ordered stage are absent). */
+export const KIND_STAGE: Readonly<Partial<Record<DiagnosticKind, number>>> = Object.fromEntries(
+  [...KIND_INFO]
+    .map(([k, i]) => [k, i.stage === null ? -1 : STAGE_ORDER.indexOf(i.stage)] as const)
+    .filter(([, n]) => n >= 0),
+);

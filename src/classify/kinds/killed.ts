@@ -19,6 +19,8 @@ const OOM = /^(?:\S+: )?(?:out of memory allocating \d+ bytes|virtual memory exh
 /** Unit recognising signals, OOM and timeouts (an infrastructure failure: the build is ERROR). */
 export const killed = defineUnit({
   kind: 'killed',
+  stage: 'infra',
+  infra: true,
   init: () => null,
   match(line, _st, ctx) {
     if (TIMEOUT.test(line)) return { draft: draft('killed', 'error', line.trim()) };

@@ -1,27 +1,97 @@
-/** link-undefined: ld's `undefined reference to 'sym'` (GNU ld) and ld.lld's `undefined symbol: sym`. */
-import { defineUnit, draft, int, type Draft } from '../unit.js';
+/**
+ * link-undefined: GNU ld's `undefined reference to 'sym'` (after `ld: obj: in function 'f':`) and
+ * ld.lld's `error: undefined symbol: sym` with its `>>> referenced by` lines. One diagnostic per
+ * symbol: later references to the same symbol add their function to the first one's message.
+ */
+import { defaultFingerprint, defineUnit, draft, int, type Draft, type LineContext } from '../unit.js';
 
 interface State {
-  /** Object named by the last `ld: foo.o: in function 'bar':` line. */
+  /** Object and function named by the last `ld: foo.o: in function 'bar':` line. */
   object: string | null;
+  fn: string | null;
+  /** The diagnostic of each symbol seen so far and the functions referencing it (bounded). */
+  bySymbol: Map<string, { d: Draft; base: string; fns: string[] }>;
 }
 
+const MAX_SYMBOLS = 4096;
+const MAX_FNS = 8;
 const LD_PREFIX = String.raw`(?:\S*ld(?:\.bfd|\.gold)?: )?`;
 const IN_FUNCTION = new RegExp(`^${LD_PREFIX}(?<obj>\\S+): [Ii]n function [\`'‘](?<fn>.+?)['’]:$`);
 const UNDEFINED = new RegExp(
-  `^${LD_PREFIX}(?:(?<file>[^\\s:][^:]*?):(?:(?<line>\\d+):)?\\(\\S+?\\): )?undefined reference to [\`'‘"](?<sym>.+?)['’"]$`,
+  `^${LD_PREFIX}(?:(?<file>[^\\s:(][^:]*?):(?:(?<line>\\d+):)?)?(?:\\(\\S+?\\):)? ?undefined reference to [\`'‘"](?<sym>.+?)['’"]$`,
 );
 const LLD = /^\S*ld\.lld: error: undefined symbol: (?<sym>.+)$/;
 const LLD_REF = /^>>> referenced by (?<base>\S+?)(?::(?<line>\d+))?(?: \((?<file>[^:)]+)(?::(?<line2>\d+))?\))?$/;
+/** `>>>               mm/util.o:(func) in archive vmlinux.a`, or the object alone after `referenced by`. */
+const LLD_OBJ = /^>>> +(?:referenced by )?(?<obj>\S+?):\((?<fn>[^)]+)\)(?: in archive \S+)?$/;
+const SUFFIX = / \(referenced (?:by|in) [^)]*\)$/;
+
+/** The message without the referencing functions, as the fingerprint sees it. */
+const baseMessage = (m: string): string => m.replace(SUFFIX, '');
+
+function withFunctions(base: string, fns: readonly string[]): string {
+  return fns.length === 0 ? base : `${base} (referenced in ${fns.join(', ')})`;
+}
+
+/** Record a reference of a symbol; null when it only extended an earlier diagnostic. */
+function reference(st: State, sym: string, fresh: Draft, fn: string | null): Draft | null {
+  const seen = st.bySymbol.get(sym);
+  if (seen !== undefined) {
+    if (fn !== null && !seen.fns.includes(fn) && seen.fns.length < MAX_FNS) {
+      seen.fns.push(fn);
+      seen.d.message = withFunctions(seen.base, seen.fns);
+    }
+    if (seen.d.file === null) seen.d.file = fresh.file;
+    return null;
+  }
+  const entry = { d: fresh, base: fresh.message, fns: fn === null ? [] : [fn] };
+  fresh.message = withFunctions(entry.base, entry.fns);
+  if (st.bySymbol.size < MAX_SYMBOLS) st.bySymbol.set(sym, entry);
+  return fresh;
+}
+
+/** ld.lld's reference lines after `undefined symbol:`: file and line, then the object and function. */
+function lldFollow(st: State, sym: string): { maxLines: number; next(line: string, d: Draft, c: LineContext): boolean } {
+  return {
+    maxLines: 12,
+    next(raw, d, c) {
+      const next = raw.trim();
+      if (!next.startsWith('>>>')) return true;
+      const r = LLD_REF.exec(next);
+      if (r?.groups && !LLD_OBJ.test(next)) {
+        if (d.file === null) {
+          d.file = c.rel(r.groups.file ?? r.groups.base!);
+          d.line = int(r.groups.line2 ?? r.groups.line);
+        }
+        return false;
+      }
+      const o = LLD_OBJ.exec(next);
+      if (o?.groups) {
+        if (d.file === null) d.file = c.rel(o.groups.obj!);
+        const entry = st.bySymbol.get(sym);
+        if (entry !== undefined && entry.d === d && !entry.fns.includes(o.groups.fn!) && entry.fns.length < MAX_FNS) {
+          entry.fns.push(o.groups.fn!);
+          d.message = withFunctions(entry.base, entry.fns);
+        }
+      }
+      return false; // `>>> referenced N more times` and further references: keep reading
+    },
+  };
+}
 
 /** Unit recognising undefined references at link time. */
 export const linkUndefined = defineUnit<State>({
   kind: 'link-undefined',
-  init: () => ({ object: null }),
+  stage: 'link',
+  infra: false,
+  init: () => ({ object: null, fn: null, bySymbol: new Map() }),
   observe(line, st, ctx) {
     if (!line.includes('unction')) return;
     const m = IN_FUNCTION.exec(line);
-    if (m?.groups) st.object = ctx.rel(m.groups.obj!);
+    if (m?.groups) {
+      st.object = ctx.rel(m.groups.obj!);
+      st.fn = m.groups.fn!;
+    }
   },
   match(line, st, ctx) {
     if (line.includes('undefined reference')) {
@@ -36,29 +106,20 @@ export const linkUndefined = defineUnit<State>({
       }
       if (file === null) file = st.object;
       const sym = m.groups.sym!;
-      return {
-        draft: draft('link-undefined', 'error', line.slice(line.indexOf('undefined reference')), {
-          file,
-          line: int(m.groups.line),
-          symbol: sym,
-        }),
-      };
+      const fresh = draft('link-undefined', 'error', line.slice(line.indexOf('undefined reference')), {
+        file,
+        line: int(m.groups.line),
+        symbol: sym,
+      });
+      const d = reference(st, sym, fresh, st.fn);
+      return { draft: d };
     }
+    if (!line.includes('undefined symbol')) return null;
     const l = LLD.exec(line);
     if (!l?.groups) return null;
     const sym = l.groups.sym!.trim();
-    return {
-      draft: draft('link-undefined', 'error', `undefined symbol: ${sym}`, { symbol: sym }),
-      follow: {
-        maxLines: 3,
-        next(next: string, d: Draft, c): boolean {
-          const r = LLD_REF.exec(next.trim());
-          if (!r?.groups) return next.startsWith('>>>') ? false : true;
-          d.file = c.rel(r.groups.file ?? r.groups.base!);
-          d.line = int(r.groups.line2 ?? r.groups.line);
-          return true;
-        },
-      },
-    };
+    const d = reference(st, sym, draft('link-undefined', 'error', `undefined symbol: ${sym}`, { symbol: sym }), null);
+    return d === null ? { draft: null } : { draft: d, follow: lldFollow(st, sym) };
   },
+  fingerprint: (d, roots) => defaultFingerprint({ ...d, message: baseMessage(d.message) }, roots),
 });

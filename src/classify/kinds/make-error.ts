@@ -12,6 +12,8 @@ const NO_RULE = /^g?make(?:\[\d+\])?: (?<msg>\*\*\* No rule to make target [`'â€
 /** Unit recognising make's own failure lines (deferred by the classifier, see module doc). */
 export const makeError = defineUnit({
   kind: 'make-error',
+  stage: null,
+  infra: false,
   init: () => null,
   match(line, _st, ctx) {
     const f = parseMakeFailure(line);

@@ -7,6 +7,8 @@ const RE = /^missing MODULE_LICENSE\(\) in (?<obj>\S+)$/;
 /** Unit recognising modules without MODULE_LICENSE(); file is the object, module the .ko. */
 export const modpostMissingLicense = defineUnit({
   kind: 'modpost-missing-license',
+  stage: 'modpost',
+  infra: false,
   init: () => null,
   match(line, _st, ctx) {
     const p = parseModpost(line);

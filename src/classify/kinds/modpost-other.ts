@@ -5,6 +5,8 @@ import { parseModpost } from './modpost.js';
 /** Unit catching the remaining modpost diagnostics; module set when the line names a `[x.ko]`. */
 export const modpostOther = defineUnit({
   kind: 'modpost-other',
+  stage: 'modpost',
+  infra: false,
   init: () => null,
   match(line, _st, ctx) {
     const p = parseModpost(line);

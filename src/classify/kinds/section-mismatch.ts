@@ -28,6 +28,8 @@ const symbolOf = (s: string): string =>
 /** Unit recognising section mismatches; symbol = referenced symbol, module = vmlinux.o or module. */
 export const sectionMismatch = defineUnit<State>({
   kind: 'section-mismatch',
+  stage: 'modpost',
+  infra: false,
   init: () => ({ fatal: null }),
   match(line, st, ctx) {
     const p = parseModpost(line);

@@ -1,0 +1,116 @@
+/**
+ * Line prefixes that CI systems, robots and wrappers put in front of a build's own lines: what is
+ * always safe to strip (ANSI, CR, GitLab section markers, timestamps) and what is stripped only
+ * when a sample of the log shows it repeating (robot `>> ` markers, a wrapper's `name: `).
+ */
+
+/** What to strip from every line besides the always-safe cleanup, decided from a sample of the log. */
+export interface PrefixPlan {
+  /** Literal wrapper prefixes, outermost first (e.g. `akmods: `). */
+  wrappers: readonly string[];
+  /** Kernel test robot report: `>> ` (new) and three-space (old) markers, `--` separators. */
+  robot: boolean;
+}
+
+/** The plan for a log without any detected prefix. */
+export const NO_PREFIX: PrefixPlan = { wrappers: [], robot: false };
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+const GITLAB_SECTION = /section_(?:start|end):\d+:[^\r\s]*(?:\[[^\]\r]*\])?\r?/g;
+/** GitHub Actions (`2024-05-01T12:34:56.1234567Z `), ISO with a space or offset, Jenkins' bracketed form. */
+const TIMESTAMP =
+  /^(?:\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)(?: |\t|$)/;
+/** A wrapper's own tag: `name: `, `name[pid]: `, `[tag] `, `service | `. */
+const WRAPPER = /^(?:[A-Za-z][\w.+-]{0,62}(?:\[\d+\])?: |\[[^\]\s][^\]]{0,62}\] |[\w.-]{1,63} *\| )/;
+/** Tags that are the build's own words, never a wrapper's (tools, make, modpost levels, gcc's words). */
+const OWN_TAG =
+  /^(?:g?make(?:\[\d+\])?|[\w.+-]*(?:ld|ld\.bfd|ld\.gold|ld\.lld|gcc|g\+\+|cc|c\+\+|clang|as|ar|nm|objcopy|objdump|strip|cc1|objtool|pahole|sh|bash)(?:-\d+(?:\.\d+)*)?|ERROR|WARNING|FATAL|error|warning|note|fatal error|BTF|DESCEND|INSTALL|Error|Warning|In file included from)$/;
+const SAMPLE_MIN = 3;
+const SHARE = 0.6;
+const MAX_WRAPPERS = 3;
+
+/**
+ * The always-safe cleanup of one raw line: terminal overwrites (`\r`) keep the last segment, GitLab
+ * section markers and ANSI sequences go, a leading timestamp goes.
+ */
+export function cleanLine(raw: string): string {
+  let line = raw;
+  if (line.includes('section_')) line = line.replace(GITLAB_SECTION, '');
+  if (line.includes('\r')) {
+    const t = line.replace(/\r+$/, '');
+    const cr = t.lastIndexOf('\r');
+    line = cr === -1 ? t : t.slice(cr + 1);
+  }
+  if (line.includes('\x1b')) line = line.replace(ANSI, '');
+  const c0 = line.charCodeAt(0);
+  if ((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x5b) {
+    const ts = TIMESTAMP.exec(line);
+    if (ts) line = line.slice(ts[0].length);
+  }
+  return line;
+}
+
+/** Apply a plan to a cleaned line; null means "not a build line" (a robot `--` separator). */
+export function stripPrefixes(line: string, plan: PrefixPlan): string | null {
+  let s = line;
+  for (const w of plan.wrappers) {
+    if (s.startsWith(w)) s = s.slice(w.length);
+    else if (s === w.trimEnd()) s = '';
+  }
+  if (plan.robot) {
+    if (s === '--') return null;
+    if (s.startsWith('>> ') && !s.startsWith('>>> ')) s = s.slice(3);
+    else if (s.startsWith('   ')) s = s.slice(3);
+  }
+  return s;
+}
+
+/** The most common wrapper tag of the sample, if it starts at least SHARE of the non-empty lines. */
+function commonWrapper(lines: readonly string[]): string | null {
+  const counts = new Map<string, number>();
+  let nonEmpty = 0;
+  for (const l of lines) {
+    if (l.trim() === '') continue;
+    nonEmpty++;
+    const w = WRAPPER.exec(l)?.[0];
+    if (w !== undefined) counts.set(w, (counts.get(w) ?? 0) + 1);
+    else if (/^[A-Za-z][\w.+-]{0,62}(?:\[\d+\])?:$/.test(l)) counts.set(`${l} `, (counts.get(`${l} `) ?? 0) + 1);
+  }
+  let best: string | null = null;
+  let n = 0;
+  for (const [w, c] of counts) if (c > n) [best, n] = [w, c];
+  if (best === null || n < SAMPLE_MIN || n < SHARE * nonEmpty) return null;
+  const tag = best.replace(/(?::|\]|\s*\|) $/, '').replace(/^\[/, '');
+  return OWN_TAG.test(tag) || /\.(?:[chsSo]|ko|lds)$/.test(tag) ? null : best;
+}
+
+/** Whether the sample looks like a kernel test robot report (markers on most lines, or its header). */
+function isRobot(lines: readonly string[]): boolean {
+  let marked = 0;
+  let fresh = 0;
+  let nonEmpty = 0;
+  for (const l of lines) {
+    if (l.includes('new ones prefixed by >>')) return true;
+    if (l.trim() === '') continue;
+    nonEmpty++;
+    if (l.startsWith('>> ') && !l.startsWith('>>> ')) {
+      fresh++;
+      marked++;
+    } else if (l.startsWith('   ') || l === '--') marked++;
+  }
+  return fresh >= 1 && marked >= SHARE * nonEmpty;
+}
+
+/** Decide what to strip from a sample of cleaned lines (the start of the log). */
+export function detectPrefixes(sample: readonly string[]): PrefixPlan {
+  const wrappers: string[] = [];
+  let lines = sample;
+  for (let i = 0; i < MAX_WRAPPERS; i++) {
+    const w = commonWrapper(lines);
+    if (w === null) break;
+    wrappers.push(w);
+    lines = lines.map((l) => (l.startsWith(w) ? l.slice(w.length) : l));
+  }
+  return { wrappers, robot: isRobot(lines) };
+}

@@ -1,0 +1,111 @@
+/** `kmatrix ci github|gitlab|kubernetes --shards N`: write (or --check) a sharded CI configuration. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { renderCi } from '../ci/index.js';
+import { DEFAULT_OUTPUT, ENGINES, SHARD_LIMITS, type CiOptions, type Engine } from '../ci/options.js';
+import { InputError } from '../matrix/errors.js';
+import { loadMatrix } from '../matrix/load.js';
+import { currentPackages } from '../runtime/image.js';
+import { TOOL_VERSION } from '../version.js';
+import { CODES, emit, type CommandResult } from './compare-common.js';
+
+/** Flags of `kmatrix ci`. */
+export interface CiFlags {
+  /** As given on the command line (validated against the engine's limit). */
+  shards: number | string;
+  output?: string;
+  check?: boolean;
+  runner: 'hosted' | 'self-hosted';
+  matrix?: string;
+  kmatrix?: string;
+  image: string;
+  repo?: string;
+  ref: string;
+}
+
+/** Parse --shards for an engine, refusing counts past the engine's limit. */
+export function shardCount(engine: Engine, value: string): number {
+  const n = Number(value);
+  const max = SHARD_LIMITS[engine];
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new InputError('--shards', null, null, `${engine} runs 1..${max} shards${engine === 'github' ? ' (a matrix has at most 256 jobs)' : engine === 'gitlab' ? ' (parallel: 1..200)' : ''}, got '${value}'`);
+  }
+  return n;
+}
+
+/** The canonical command line that regenerates a configuration (non-default options only). */
+function commandLine(engine: Engine, f: CiFlags): string {
+  const parts = ['kmatrix ci', engine, `--shards ${f.shards}`];
+  if (f.runner !== 'hosted') parts.push(`--runner ${f.runner}`);
+  if (f.matrix) parts.push(`--matrix ${f.matrix}`);
+  if (f.kmatrix) parts.push(`--kmatrix ${f.kmatrix}`);
+  if (engine !== 'github' && f.image !== DEFAULT_JOB_IMAGE) parts.push(`--image ${f.image}`);
+  if (engine === 'kubernetes') parts.push(`--repo ${f.repo}`, `--ref ${f.ref}`);
+  if (f.output && f.output !== '-' && f.output !== DEFAULT_OUTPUT[engine]) parts.push(`-o ${f.output}`);
+  return parts.join(' ');
+}
+
+/** Job image of GitLab and Kubernetes jobs: Node 20 on bookworm, the build image's Debian suite. */
+export const DEFAULT_JOB_IMAGE = 'node:20-bookworm';
+
+/** Run `kmatrix ci`: write the file (or `-`: stdout), or with --check compare it. */
+export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
+  if (!(ENGINES as readonly string[]).includes(engineArg)) throw new InputError('engine', null, null, `'${engineArg}' is not one of ${ENGINES.join(', ')}`);
+  const engine = engineArg as Engine;
+  const shards = shardCount(engine, String(f.shards));
+  if (f.matrix) loadMatrix(resolve(f.matrix));
+  if (engine === 'kubernetes' && !f.repo) throw new InputError('--repo', null, null, 'kubernetes pods clone the kernel tree: give its git URL with --repo');
+  const o: CiOptions = {
+    engine,
+    shards,
+    matrix: f.matrix ?? null,
+    kmatrix: f.kmatrix ?? `kmatrix@${TOOL_VERSION}`,
+    runner: f.runner,
+    packages: currentPackages().packages,
+    image: f.image,
+    repo: f.repo ?? '',
+    ref: f.ref,
+    command: commandLine(engine, { ...f, shards }),
+  };
+  const text = renderCi(o, TOOL_VERSION);
+  const out = f.output ?? DEFAULT_OUTPUT[engine];
+  if (f.check) {
+    if (out === '-') throw new InputError('--check', null, null, 'needs a file, not -o -');
+    const have = existsSync(out) ? readFileSync(out, 'utf8') : null;
+    if (have === text) return { code: CODES.OK, stdout: `${out}: up to date\n`, stderr: '' };
+    const why = have === null ? 'does not exist' : `differs from what \`${o.command}\` generates (first difference at line ${firstDiff(have, text)})`;
+    return { code: CODES.FAIL, stdout: '', stderr: `kmatrix: ${out} ${why}; regenerate it with: ${o.command}\n` };
+  }
+  if (out === '-') return { code: CODES.OK, stdout: text, stderr: '' };
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  writeFileSync(out, text);
+  return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${out} (${engine}, ${shards} shard(s))\n` };
+}
+
+/** 1-based number of the first line where two texts differ. */
+function firstDiff(a: string, b: string): number {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  return i + 1;
+}
+
+/** Register `kmatrix ci`. */
+export function registerCiCommand(program: Command): void {
+  program
+    .command('ci')
+    .description('write a sharded CI configuration: GitHub Actions workflow, GitLab CI pipeline or Kubernetes Jobs; --check compares')
+    .argument('<engine>', ENGINES.join(' | '))
+    .requiredOption('--shards <n>', 'number of shards (GitHub ≤ 256, GitLab ≤ 200)')
+    .option('-o, --output <file>', `where to write (default: ${Object.entries(DEFAULT_OUTPUT).map(([e, p]) => `${e} ${p}`).join(', ')}; - for stdout)`)
+    .option('--check', 'exit 1 when the file differs from what would be generated (for a lint job)')
+    .addOption(new Option('--runner <kind>', 'hosted: build image from docker/ (GitHub) or the job image + packages; self-hosted: the machine toolchain, shards pinned to runners').choices(['hosted', 'self-hosted']).default('hosted'))
+    .option('--matrix <file>', 'matrix file, relative to the kernel repository (default: kmatrix\'s default matrix)')
+    .option('--kmatrix <spec>', `npm spec the jobs install (default: kmatrix@${TOOL_VERSION})`)
+    .option('--image <image>', 'job image for GitLab and Kubernetes', DEFAULT_JOB_IMAGE)
+    .option('--repo <url>', 'kubernetes: git URL of the kernel tree the pods clone')
+    .option('--ref <rev>', 'kubernetes: revision to build (pin a commit so every pod builds the same one)', 'master')
+    .action((engine: string, f: CiFlags) => emit(ciCommand(engine, f)));
+}

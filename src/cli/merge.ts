@@ -1,0 +1,133 @@
+/** `kmatrix merge SHARD.db... --into ALL.db` and `kmatrix shards`: combine shard stores; show the shard plan. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../matrix/errors.js';
+import { planShards } from '../matrix/shard.js';
+import { openStore } from '../store/db.js';
+import { mergeStores, MergeRefused, type MergeReport } from '../store/merge.js';
+import { cellWeights } from '../store/queries.js';
+import { TOOL_VERSION } from '../version.js';
+import { CODES, emit, type CommandResult } from './compare-common.js';
+import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells, shardWeights, type CellOptions } from './options.js';
+
+/** Flags of `kmatrix merge`. */
+export interface MergeFlags extends CellOptions {
+  into: string;
+  json?: boolean;
+}
+
+/** Text of a merge report (pure). */
+export function renderMergeText(r: MergeReport, into: string): string {
+  const L: string[] = [];
+  for (const s of r.sources) {
+    const prov = [
+      s.shards.length ? `shard ${s.shards.join(', ')}` : 'unsharded',
+      s.hosts.length ? `host ${s.hosts.join(', ')}` : null,
+      `kmatrix ${s.toolVersions.join(', ')}`,
+    ].filter(Boolean);
+    L.push(
+      `${s.source} (${prov.join(', ')}): ${s.buildsAdded} build(s) added, ${s.buildsKnown} already merged, ` +
+        `${s.logsCopied} log(s) copied${s.logsMissing ? `, ${s.logsMissing} log(s) NOT FOUND` : ''}`,
+    );
+  }
+  if (r.noop) L.push(`${into}: nothing new (already merged)`);
+  for (const c of r.conflicts) L.push(`CONFLICT ${c.cell} @ ${c.commitSha.slice(0, 12)} from ${c.source}: ${c.detail}`);
+  for (const m of r.missing) L.push(`MISSING ${m.commitSha.slice(0, 12)}: ${m.cells.join(', ')} (no shard has a build)`);
+  return L.join('\n') + '\n';
+}
+
+/** Exit code of a merge: 3 when a cell is missing or a build conflicts (the merged result is incomplete), else 0. */
+export function mergeExitCode(r: MergeReport): number {
+  return r.conflicts.length || r.missing.length ? CODES.INFRA : CODES.OK;
+}
+
+/** Run `kmatrix merge`. */
+export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
+  const { matrix } = selectCells({ ...f, shard: undefined });
+  const into = resolve(f.into);
+  const paths = sources.map((s) => resolve(s));
+  if (paths.includes(into)) throw new InputError('--into', null, null, `'${f.into}' is also given as a source`);
+  const store = openStore(into);
+  try {
+    let r: MergeReport;
+    try {
+      r = mergeStores(store, paths, {
+        targetDir: dirname(into),
+        matrix: { name: matrix.name, hash: matrix.hash, cells: matrix.cells.map((c) => ({ name: c.name, hash: c.hash })) },
+        toolVersion: TOOL_VERSION,
+      });
+    } catch (e) {
+      if (e instanceof MergeRefused) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+      throw e;
+    }
+    const code = mergeExitCode(r);
+    const stdout = f.json ? JSON.stringify({ into, exitCode: code, ...r }, null, 2) + '\n' : renderMergeText(r, f.into);
+    return { code, stdout, stderr: '' };
+  } finally {
+    store.close();
+  }
+}
+
+/** Flags of `kmatrix shards`. */
+export interface ShardsFlags extends CellOptions {
+  shards?: number;
+  weights?: boolean;
+  db?: string;
+  json?: boolean;
+  output?: string;
+}
+
+/** Run `kmatrix shards`: the plan for N shards, or (--weights) recorded seconds per cell for --shard-weights. */
+export function shardsCommand(f: ShardsFlags): CommandResult {
+  const { matrix } = selectCells({ ...f, shard: undefined, shards: undefined });
+  if (f.weights) {
+    const store = openStore(resolve(f.db ?? DEFAULT_DB));
+    try {
+      const w = cellWeights(store, matrix.cells.map((c) => ({ name: c.name, hash: c.hash })));
+      const text = JSON.stringify({ matrix: matrix.name, cells: Object.fromEntries(w) }, null, 2) + '\n';
+      if (f.output) {
+        mkdirSync(dirname(resolve(f.output)), { recursive: true });
+        writeFileSync(resolve(f.output), text);
+        return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${f.output} (${w.size} cell(s) with recorded times)\n` };
+      }
+      return { code: CODES.OK, stdout: text, stderr: '' };
+    } finally {
+      store.close();
+    }
+  }
+  if (f.shards === undefined) throw new InputError('--shards', null, null, 'give the shard count (--shards N) or --weights');
+  const plan = planShards(matrix.cells, f.shards, shardWeights(f));
+  if (f.json) {
+    const shards = [...plan.cells].map(([i, cells]) => ({ shard: `${i}/${plan.total}`, cells, seconds: plan.load?.get(i) ?? null }));
+    return { code: CODES.OK, stdout: JSON.stringify({ matrix: matrix.name, hash: matrix.hash, shards }, null, 2) + '\n', stderr: '' };
+  }
+  const L = [...plan.cells].map(
+    ([i, cells]) => `${i}/${plan.total}${plan.load ? ` (~${Math.round(plan.load.get(i)!)}s)` : ''}: ${cells.length ? cells.join(', ') : '(no cells)'}`,
+  );
+  return { code: CODES.OK, stdout: L.join('\n') + '\n', stderr: '' };
+}
+
+/** Register `kmatrix merge` and `kmatrix shards`. */
+export function registerMergeCommands(program: Command): void {
+  program
+    .command('merge')
+    .description('merge shard stores (kmatrix run --shard I/N --db SHARD.db) into one; idempotent, conflicts and missing cells reported')
+    .argument('<stores...>', 'shard result stores (SQLite files; their logs/ beside them)')
+    .requiredOption('--into <file>', 'merged result store (created if missing; logs copied under logs/ beside it)')
+    .option('--matrix <file>', `the matrix the shards ran (default: ${DEFAULT_MATRIX}); other matrices are refused`)
+    .option('--json', 'print the merge report as JSON')
+    .action((stores: string[], f: MergeFlags) => emit(mergeCommand(stores, f)));
+
+  program
+    .command('shards')
+    .description('print which cells each of N shards builds (stable hash of the build dir; --shard-weights balances), or --weights')
+    .option('--shards <n>', 'number of shards', positiveInt('--shards'))
+    .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
+    .option('--shard-weights <file>', 'balance by these recorded seconds per cell')
+    .option('--weights', 'print recorded seconds per cell from --db (median of PASS/FAIL builds) for --shard-weights')
+    .option('--db <file>', `result store for --weights (default: ${DEFAULT_DB})`)
+    .option('-o, --output <file>', 'write --weights to this file')
+    .option('--json', 'print the plan as JSON')
+    .action((f: ShardsFlags) => emit(shardsCommand(f)));
+}

