@@ -81,7 +81,7 @@ export function runtimeFor(cells: Cell[], f: StoreFlags, deps: CommandDeps, cach
       (made ??= (async () => {
         const rt = createRuntime(settings, { cache });
         if (rt instanceof ContainerRuntime) {
-          await ensureImage(rt.settings, rt.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
+          await ensureImage(rt.settings, rt.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`), deps.signal);
         }
         return rt;
       })()),
