@@ -281,8 +281,9 @@ export class ContainerRuntime implements Runtime {
         return { id: id.startsWith('sha256:') ? id : `sha256:${id}`, error: null };
       }
       const out = String(r.all ?? '');
-      const daemon = /Cannot connect to the Docker daemon/i.test(out) ? diagnoseEngineFailure(s, 125, out) : null;
-      return { id: null, error: formatFailure(daemon ?? imageMissing(s)) };
+      // The engine's own error says which: image not known, no daemon, a broken OCI runtime…
+      const why = engineErrorLine(out) ? diagnoseEngineFailure(s, 125, out) : null;
+      return { id: null, error: formatFailure(why ?? imageMissing(s)) };
     })();
     return this.ready;
   }

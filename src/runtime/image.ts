@@ -183,6 +183,13 @@ export async function ensureImage(
     }
     return;
   }
+  // An engine that cannot even list images is broken (bad OCI runtime, no daemon): building an image would
+  // fail the same way after minutes of mmdebstrap. The runtime reports it per build as ERROR, with the fix.
+  const probe = await execa(e.engine, [...globalArgs(e), 'images', '-q'], { reject: false, all: true });
+  if (probe.exitCode !== 0) {
+    log(`kmatrix: ${e.engine} does not work here (${String(probe.all ?? '').trim().split('\n').pop()}); not building ${image}`);
+    return;
+  }
   log(`kmatrix: image ${image} not found; building it offline from docker/packages.txt with mmdebstrap + ${e.engine} import (~30-100 s, once)`);
   const r = await buildImage({ engine: e, image, workDir, log, signal });
   log(`kmatrix: built ${image} (${r.id.slice(0, 19)}) in ${r.seconds.toFixed(0)} s`);

@@ -107,7 +107,7 @@ describe('environment faults are ERROR with a clear message', () => {
     const rt = new ContainerRuntime({ engine: 'podman', image: 'localhost/kmatrix-test/missing:none', ociRuntime: 'runc', runFlags: [], ccacheDir: null, user: { uid: 0, gid: 0 } });
     const log = join(tempDir('kmatrix-envfault-'), 'x.log');
     const r = await rt.exec({ argv: ['true'], cwd: '/', mounts: [], logFile: log });
-    expect(r.infraError).toMatch(/image localhost\/kmatrix-test\/missing:none not found; fix: kmatrix image build/);
+    expect(r.infraError).toMatch(/image localhost\/kmatrix-test\/missing:none not found.*; fix: kmatrix image build/);
     expect((await rt.identity('arm-linux-gnueabi-')).compiler).toMatch(/^missing: /);
     faults.push('image missing');
   });
@@ -123,13 +123,13 @@ describe('environment faults are ERROR with a clear message', () => {
     expectError(r, /Killed|out of memory|OOM/, 'OOM kill');
   });
 
-  it('disk full: a 6 MB tmpfs as the build dir is ERROR naming the full disk', async () => {
+  it('disk full: a 256 KiB tmpfs as the build dir (the Kconfig stage already fills it) is ERROR naming the full disk', async () => {
     if (process.getuid?.() !== 0) return; // mounting needs root (CI and this machine are root)
     const m = matrixWith('fault-diskfull');
     const slot = treeSlot(cacheRoot(), treeId(await commonGitDir(tree)));
     const dir = slot.buildDir('fault-diskfull/UP', 'host');
     mkdirSync(dir, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'kmatrix-test-full', dir]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'kmatrix-test-full', dir]);
     try {
       expectError(runOne(['--matrix', m, '--runtime', 'host', '--cells', 'fault-diskfull/UP']), /disk full: .*No space left on device/, 'disk full');
     } finally {
