@@ -25,7 +25,7 @@ const TIMESTAMP =
 const WRAPPER = /^(?:[A-Za-z][\w.+-]{0,62}(?:\[\d+\])?: |\[[^\]\s][^\]]{0,62}\] |[\w.-]{1,63} *\| )/;
 /** Tags that are the build's own words, never a wrapper's (tools, make, modpost levels, gcc's words). */
 const OWN_TAG =
-  /^(?:g?make(?:\[\d+\])?|[\w.+-]*(?:ld|ld\.bfd|ld\.gold|ld\.lld|gcc|g\+\+|cc|c\+\+|clang|as|ar|nm|objcopy|objdump|strip|cc1|objtool|pahole|sh|bash)(?:-\d+(?:\.\d+)*)?|ERROR|WARNING|FATAL|error|warning|note|fatal error|BTF|DESCEND|INSTALL|Error|Warning|In file included from)$/;
+  /^(?:g?make(?:\[\d+\])?|(?:[\w.+-]*-)?(?:ld|ld\.bfd|ld\.gold|ld\.lld|gcc|g\+\+|cc|c\+\+|clang|as|ar|nm|objcopy|objdump|strip|cc1|objtool|pahole|sh|bash)(?:-\d+(?:\.\d+)*)?|ERROR|WARNING|FATAL|error|warning|note|fatal error|BTF|DESCEND|INSTALL|Error|Warning|In file included from)$/;
 const SAMPLE_MIN = 3;
 const SHARE = 0.6;
 const MAX_WRAPPERS = 3;

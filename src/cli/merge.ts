@@ -34,12 +34,19 @@ export function renderMergeText(r: MergeReport, into: string): string {
   if (r.noop) L.push(`${into}: nothing new (already merged)`);
   for (const c of r.conflicts) L.push(`CONFLICT ${c.cell} @ ${c.commitSha.slice(0, 12)} from ${c.source}: ${c.detail}`);
   for (const m of r.missing) L.push(`MISSING ${m.commitSha.slice(0, 12)}: ${m.cells.join(', ')} (no shard has a build)`);
+  for (const s of r.sources) {
+    for (const u of s.unfinishedRuns) {
+      L.push(`UNFINISHED run ${u.id} of ${s.source}${u.shard ? ` (shard ${u.shard})` : ''}, started ${u.startedAt}: the process was killed; what it had not built is missing`);
+    }
+  }
+  for (const a of r.absentShards) L.push(`ABSENT shard ${a}: no store of it was merged`);
   return L.join('\n') + '\n';
 }
 
-/** Exit code of a merge: 3 when a cell is missing or a build conflicts (the merged result is incomplete), else 0. */
+/** Exit code of a merge: 3 when the merged result is incomplete (a missing cell, an unfinished run, an absent shard) or conflicts, else 0. */
 export function mergeExitCode(r: MergeReport): number {
-  return r.conflicts.length || r.missing.length ? CODES.INFRA : CODES.OK;
+  const incomplete = r.missing.length || r.absentShards.length || r.sources.some((s) => s.unfinishedRuns.length);
+  return r.conflicts.length || incomplete ? CODES.INFRA : CODES.OK;
 }
 
 /** Run `kmatrix merge`. */

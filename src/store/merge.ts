@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
+import type { Diagnostic } from '../types.js';
 import { storeId, type Store } from './db.js';
 
 /** A store that cannot be merged (not a kmatrix store, another matrix, itself): exit 2, nothing written. */
@@ -50,6 +51,8 @@ export interface SourceSummary {
   buildsKnown: number;
   logsCopied: number;
   logsMissing: number;
+  /** Runs that never finished (the process was killed): what they were to build may be missing. */
+  unfinishedRuns: { id: number; shard: string | null; startedAt: string }[];
 }
 
 /** The result of a merge. */
@@ -58,6 +61,8 @@ export interface MergeReport {
   conflicts: MergeConflict[];
   /** Per commit seen in the sources, the matrix cells that have no build there (never PASS). */
   missing: { commitSha: string; cells: string[] }[];
+  /** Shards `I/N` of the shard count the sources ran with that no source store is from. */
+  absentShards: string[];
   /** True when nothing was written (everything already merged). */
   noop: boolean;
 }
@@ -95,18 +100,6 @@ interface SrcBuild {
   image: string | null;
   toolchain: string;
   origin: string | null;
-}
-
-interface SrcDiag {
-  kind: string;
-  severity: string;
-  file: string | null;
-  line: number | null;
-  column: number | null;
-  symbol: string | null;
-  module: string | null;
-  message: string;
-  fingerprint: string;
 }
 
 /** Open a source store read-only and check it is a kmatrix store this version can read. */
@@ -175,7 +168,7 @@ export function mergeStores(
         );
       }
     }
-    const report: MergeReport = { sources: [], conflicts: [], missing: [], noop: true };
+    const report: MergeReport = { sources: [], conflicts: [], missing: [], absentShards: [], noop: true };
     const commitsSeen = new Set<string>();
     target.transaction(() => {
       for (const s of sources) report.sources.push(mergeOne(target, s.path, s.db, ids, targetId, o, report, commitsSeen));
@@ -187,10 +180,21 @@ export function mergeStores(
       const cells = o.matrix.cells.filter((c) => !have.has(`${c.name} ${c.hash}`)).map((c) => c.name);
       if (cells.length) report.missing.push({ commitSha: sha, cells });
     }
+    report.absentShards = absentShards(report.sources.flatMap((x) => x.shards));
     return report;
   } finally {
     for (const s of sources) s.db.close();
   }
+}
+
+/** The shards of N that none of the labels (`I/N`) names, when all labels agree on N (pure). */
+export function absentShards(labels: readonly string[]): string[] {
+  const parsed = labels.map((l) => /^(\d+)\/(\d+)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const totals = new Set(parsed.map((m) => Number(m[2])));
+  if (totals.size !== 1) return [];
+  const n = [...totals][0]!;
+  const have = new Set(parsed.map((m) => Number(m[1])));
+  return Array.from({ length: n }, (_, i) => i + 1).filter((i) => !have.has(i)).map((i) => `${i}/${n}`);
 }
 
 /** Merge one source inside the caller's transaction. */
@@ -217,6 +221,7 @@ function mergeOne(
     buildsKnown: 0,
     logsCopied: 0,
     logsMissing: 0,
+    unfinishedRuns: runs.filter((r) => r.finished_at === null).map((r) => ({ id: r.id, shard: r.shard, startedAt: r.started_at })),
   };
   /** An origin whose store is the target itself names a local row. */
   const local = (origin: string) => origin.startsWith(`${targetId}:`);
@@ -309,7 +314,7 @@ function mergeOne(
     const id = Number(
       insBuild.run({ ...b, run_id: runMap.get(b.run_id)!, cell_id: cellId, log_path: logPath, origin }).lastInsertRowid,
     );
-    for (const d of srcDiags.all(b.id) as SrcDiag[]) {
+    for (const d of srcDiags.all(b.id) as Diagnostic[]) {
       insDiag.run(id, d.kind, d.severity, d.file, d.line, d.column, d.symbol, d.module, d.message, d.fingerprint);
     }
     summary.buildsAdded++;

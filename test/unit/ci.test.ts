@@ -171,3 +171,20 @@ describe('kmatrix ci kubernetes', () => {
     expect(() => ciCommand('kubernetes', flags())).toThrow(/--repo/);
   });
 });
+
+describe('the committed examples (examples/ci/)', () => {
+  // Regenerating them is part of changing a generator: --check fails here when they are stale.
+  const m = 'matrix/zsmalloc-arm.yaml';
+  it.each([
+    ['github', { output: 'examples/ci/kmatrix.github.yml' }],
+    ['gitlab', { output: 'examples/ci/kmatrix.gitlab-ci.yml' }],
+    ['kubernetes', { output: 'examples/ci/kmatrix.k8s.yaml', repo: 'https://git.example.invalid/linux.git', ref: 'v6.1' }],
+  ] as const)('%s is what `kmatrix ci` generates (--check)', (engine, o) => {
+    const r = ciCommand(engine, flags({ ...o, matrix: m, check: true }));
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('the GitHub example with a matrix file passes actionlint', async () => {
+    expect(await runLint(readFileSync('examples/ci/kmatrix.github.yml', 'utf8'), '.github/workflows/kmatrix.yml')).toEqual([]);
+  });
+});

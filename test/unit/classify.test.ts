@@ -389,6 +389,25 @@ describe('other formats the kernel/toolchain print (from their sources; not prod
     expect(one("arm-linux-gnueabi-gcc: fatal error: cannot execute 'cc1': execvp: No such file or directory")[0]).toMatchObject({ kind: 'toolchain-missing', symbol: 'cc1' });
     expect(one('make: *** No rule to make target \'foo\', needed by \'bar\'.  Stop.')[0]).toMatchObject({ kind: 'make-error', file: 'foo' });
   });
+  it('ppc64 ELFv1 dot-symbols, GNU ld without a file (vmlinux.o), newer objtool errors (formats from their sources)', () => {
+    expect(one('WARNING: ".zs_malloc" [drivers/block/zram/zram.ko] undefined!')).toEqual([
+      { ...none, kind: 'modpost-undefined', severity: 'warning', symbol: 'zs_malloc', module: 'drivers/block/zram/zram.ko', message: '".zs_malloc" [drivers/block/zram/zram.ko] undefined!' },
+    ]);
+    const ld = [
+      "ld: vmlinux.o: in function `start_kernel':",
+      "(.init.text+0x1a): undefined reference to `kmx_a'",
+      "ld: vmlinux.o: in function `rest_init':",
+      "(.text+0x2c): undefined reference to `kmx_a'",
+      "(.text+0x30): undefined reference to `kmx_b'",
+    ].join('\n');
+    expect(fields(classifyText(ld))).toEqual([
+      { ...none, kind: 'link-undefined', severity: 'error', file: 'vmlinux.o', symbol: 'kmx_a', message: "undefined reference to `kmx_a' (referenced in start_kernel, rest_init)" },
+      { ...none, kind: 'link-undefined', severity: 'error', file: 'vmlinux.o', symbol: 'kmx_b', message: "undefined reference to `kmx_b' (referenced in rest_init)" },
+    ]);
+    expect(one('vmlinux.o: error: objtool: do_idle+0x2c: call to foo() leaves .noinstr.text section')).toEqual([
+      { ...none, kind: 'objtool', severity: 'error', file: 'vmlinux.o', symbol: 'do_idle', message: 'do_idle+0x2c: call to foo() leaves .noinstr.text section' },
+    ]);
+  });
   it('relativePath', () => {
     expect(relativePath('./mm/x.c', [])).toBe('mm/x.c');
     expect(relativePath('../mm/x.c', [])).toBe('mm/x.c');

@@ -11,18 +11,19 @@ import { runNightly } from '../../src/compare/nightly.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { exitCodeFor } from '../../src/report/table.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
-import { buildDiagnostics, openStore, runBuilds } from '../../src/store/db.js';
+import { buildDiagnostics, openStore, runBuilds, type Store } from '../../src/store/db.js';
 import { lastNightly } from '../../src/store/queries.js';
 import { fakeRuntime, fakeTree, type FakeStep } from '../helpers/fake-tree.js';
 
 const matrix = loadMatrix(DEFAULT_MATRIX);
 const [UP, SMP, UPSMP] = matrix.cells as [(typeof matrix.cells)[0], (typeof matrix.cells)[0], (typeof matrix.cells)[0]];
 
-async function run(o: { runtime?: Runtime; hook?: FakeStep; prepare?: (results: string, shas: string[]) => void }) {
-  const { tree, shas } = fakeTree(2);
+async function run(o: { runtime?: Runtime; hook?: FakeStep; prepare?: (results: string, shas: string[]) => void; commits?: number; beforeRun?: (store: Store) => void }) {
+  const { tree, shas } = fakeTree(o.commits ?? 2);
   const results = mkdtempSync(join(tmpdir(), 'kmatrix-faults-'));
   o.prepare?.(results, shas);
   const store = openStore(join(results, 'kmatrix.db'));
+  o.beforeRun?.(store);
   const r: RunResult = await runMatrix({
     tree,
     matrix,
@@ -39,6 +40,9 @@ async function run(o: { runtime?: Runtime; hook?: FakeStep; prepare?: (results: 
   store.close();
   return { r, rows, shas, results };
 }
+
+// The first test's commits (short SHAs, as in log paths), known once its tree exists.
+const ids = { first: '', second: '' };
 
 const infraOf = (row: { diagnostics: { kind: string; message: string }[] }) => row.diagnostics.filter((d) => d.kind === 'infra').map((d) => d.message);
 
@@ -103,32 +107,18 @@ describe('a cell that throws is recorded, never dropped', () => {
   });
 
   it('a store that cannot record: the cell is reported missing with why (never silently absent)', async () => {
-    const { tree, shas } = fakeTree(1);
-    const results = mkdtempSync(join(tmpdir(), 'kmatrix-faults-'));
-    const store = openStore(join(results, 'kmatrix.db'));
-    // Recording fails for UP only: a trigger aborts its insert, as a full disk or a corrupt page would.
-    const cellRow = store.prepare(`INSERT INTO cells (name, config_hash, definition) VALUES (?, ?, '{}') RETURNING id`).get(UP.name, UP.hash) as { id: number };
-    store.exec(`CREATE TRIGGER no_up BEFORE INSERT ON builds WHEN NEW.cell_id = ${cellRow.id} BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END`);
-    const r = await runMatrix({
-      tree,
-      matrix,
-      cells: matrix.cells,
-      revisions: shas,
-      store,
-      cache: join(results, 'cache'),
-      resultsDir: results,
-      runtime: fakeRuntime(matrix.cells),
-      command: 'test',
-      progress: 'silent',
+    const { r } = await run({
+      commits: 1,
+      // Recording fails for UP only: a trigger aborts its insert, as a full disk or a corrupt page would.
+      beforeRun: (store) => {
+        const cellRow = store.prepare(`INSERT INTO cells (name, config_hash, definition) VALUES (?, ?, '{}') RETURNING id`).get(UP.name, UP.hash) as { id: number };
+        store.exec(`CREATE TRIGGER no_up BEFORE INSERT ON builds WHEN NEW.cell_id = ${cellRow.id} BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END`);
+      },
     });
-    store.close();
     expect(r.builds.map((b) => b.cell.name)).toEqual([SMP.name, UPSMP.name]);
     expect(r.missing.map((m) => [m.cell.name, m.reason])).toEqual([[UP.name, expect.stringMatching(/recording the build failed: disk I\/O error \(injected\)/)]]);
   });
 });
-
-// The first test's commits (short SHAs, as in log paths), known once its tree exists.
-const ids = { first: '', second: '' };
 
 describe('only complete nightlies are baselines', () => {
   it('a nightly with a cell that threw is recorded partial (exit 3); the next one compares against the last complete one and says so', async () => {

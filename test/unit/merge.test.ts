@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cellId, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
-import { mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
+import { cellId, finishRun, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
+import { absentShards, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
+import { mergeExitCode, renderMergeText } from '../../src/cli/merge.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
 const A = 'a'.repeat(40);
@@ -11,7 +12,7 @@ const CELLS = ['virt-v7/UP', 'virt-v7/SMP', 'virt-v7/UP-on-SMP'];
 const MATRIX: ExpectedMatrix = { name: 'zsmalloc-arm', hash: 'mh', cells: CELLS.map((name) => ({ name, hash: `h-${name}` })) };
 
 /** A shard store with builds of the given cells at commit A (UP fails with the seed diagnostic). */
-function shardStore(dir: string, name: string, cells: string[], o: { shard?: string; matrixHash?: string; status?: 'PASS' | 'FAIL' } = {}): string {
+function shardStore(dir: string, name: string, cells: string[], o: { shard?: string; matrixHash?: string; status?: 'PASS' | 'FAIL'; killed?: boolean } = {}): string {
   const path = join(dir, name, 'kmatrix.db');
   const db = openStore(path);
   const runId = startRun(db, { command: 'run', toolVersion: '0.1.0', matrixName: 'zsmalloc-arm', matrixHash: o.matrixHash ?? 'mh', tree: '/t', shard: o.shard ?? null, host: 'runner-1', cells });
@@ -38,6 +39,7 @@ function shardStore(dir: string, name: string, cells: string[], o: { shard?: str
       diagnostics: fail ? [v7wbiDiagnostic()] : [],
     });
   }
+  if (!o.killed) finishRun(db, runId);
   db.close();
   return path;
 }
@@ -147,5 +149,33 @@ describe('a cell no shard built', () => {
       ['virt-v7/UP-on-SMP', null, 'not-comparable', 'not-built'],
     ]);
     expect(nightlyExitCode(d)).toBe(3);
+  });
+});
+
+describe('an incomplete set of shards', () => {
+  it('names the shards of N no store came from (pure)', () => {
+    expect(absentShards(['1/3', '3/3'])).toEqual(['2/3']);
+    expect(absentShards(['1/3', '2/3', '3/3'])).toEqual([]);
+    expect(absentShards([])).toEqual([]);
+    expect(absentShards(['1/2', '1/3'])).toEqual([]); // mixed counts: nothing to infer
+  });
+
+  it('reports a killed shard (unfinished run) and an absent one, exit 3; a complete set exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+    const s1 = shardStore(dir, 's1', ['virt-v7/UP'], { shard: '1/3' });
+    const s3 = shardStore(dir, 's3', [], { shard: '3/3', killed: true });
+    const db = openStore(join(dir, 'all', 'kmatrix.db'));
+    const r = mergeStores(db, [s1, s3], { targetDir: join(dir, 'all'), matrix: MATRIX, toolVersion: '0.1.0' });
+    expect(r.absentShards).toEqual(['2/3']);
+    expect(r.sources[1]!.unfinishedRuns).toEqual([{ id: 1, shard: '3/3', startedAt: expect.any(String) }]);
+    expect(mergeExitCode(r)).toBe(3);
+    const text = renderMergeText(r, 'all.db');
+    expect(text).toMatch(/UNFINISHED run 1 of .*s3\/kmatrix.db \(shard 3\/3\)/);
+    expect(text).toMatch(/ABSENT shard 2\/3/);
+    expect(text).toMatch(/MISSING aaaaaaaaaaaa: virt-v7\/SMP, virt-v7\/UP-on-SMP/);
+    const s2 = shardStore(dir, 's2', ['virt-v7/SMP', 'virt-v7/UP-on-SMP'], { shard: '2/3' });
+    const s3ok = shardStore(dir, 's3ok', [], { shard: '3/3' });
+    const db2 = openStore(join(dir, 'all2', 'kmatrix.db'));
+    expect(mergeExitCode(mergeStores(db2, [s1, s2, s3ok], { targetDir: join(dir, 'all2'), matrix: MATRIX, toolVersion: '0.1.0' }))).toBe(0);
   });
 });

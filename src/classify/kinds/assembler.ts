@@ -1,9 +1,11 @@
 /**
  * assembler: GNU as `FILE:NN: Error|Warning: msg` after `FILE: Assembler messages:`. When FILE is the
  * compiler's temporary (`/tmp/ccX.s`, `{standard input}`) the error is attributed to the object being
- * built: the last kbuild `CC`/`AS` line, corrected by make's failing target when it follows.
+ * built: the last kbuild `CC`/`AS` line, corrected by make's failing target when it follows. The
+ * same complaint about the same instruction with other operands (`ldrex r2,[r3]`, `ldrex r3,[r9]`)
+ * is one error: the first line's message is kept.
  */
-import { defineUnit, draft, int } from '../unit.js';
+import { defaultFingerprint, defineUnit, draft, int } from '../unit.js';
 import { followMakeTarget } from './make.js';
 
 const GAS = /^(?<file>\{standard input\}|[^\s:][^:]*?):(?<line>\d+): (?<lvl>Error|Warning): (?<msg>.*)$/;
@@ -33,4 +35,5 @@ export const assembler = defineUnit({
     // Only an error fails the object, so only then is make's next failing target this object.
     return severity === 'error' ? { draft: d, follow: followMakeTarget } : { draft: d };
   },
+  fingerprint: (d, roots) => defaultFingerprint({ ...d, message: d.message.replace(/[`'‘](\S+)[^`'‘’]*['’]/g, "'$1'") }, roots),
 });

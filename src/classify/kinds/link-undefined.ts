@@ -50,29 +50,37 @@ function reference(st: State, sym: string, fresh: Draft, fn: string | null): Dra
   return fresh;
 }
 
+/** A source named by basename only (no debug info) gets its directory from the object it was built into. */
+function besideObject(file: string | null, object: string | null): string | null {
+  if (file === null || object === null || file.includes('/') || !object.includes('/')) return file;
+  const dir = object.slice(0, object.lastIndexOf('/') + 1);
+  const stem = (s: string) => s.replace(/\.[^./]*$/, '');
+  return stem(object.slice(dir.length)) === stem(file) ? dir + file : file;
+}
+
 /** ld.lld's reference lines after `undefined symbol:`: file and line, then the object and function. */
 function lldFollow(st: State, sym: string): { maxLines: number; next(line: string, d: Draft, c: LineContext): boolean } {
+  let refs = 0;
   return {
     maxLines: 12,
     next(raw, d, c) {
       const next = raw.trim();
       if (!next.startsWith('>>>')) return true;
-      const r = LLD_REF.exec(next);
-      if (r?.groups && !LLD_OBJ.test(next)) {
-        if (d.file === null) {
-          d.file = c.rel(r.groups.file ?? r.groups.base!);
-          d.line = int(r.groups.line2 ?? r.groups.line);
-        }
-        return false;
-      }
       const o = LLD_OBJ.exec(next);
       if (o?.groups) {
-        if (d.file === null) d.file = c.rel(o.groups.obj!);
+        const obj = c.rel(o.groups.obj!);
+        d.file = refs <= 1 ? (besideObject(d.file, obj) ?? obj) : d.file;
         const entry = st.bySymbol.get(sym);
         if (entry !== undefined && entry.d === d && !entry.fns.includes(o.groups.fn!) && entry.fns.length < MAX_FNS) {
           entry.fns.push(o.groups.fn!);
           d.message = withFunctions(entry.base, entry.fns);
         }
+        return false;
+      }
+      const r = LLD_REF.exec(next);
+      if (r?.groups && ++refs === 1) {
+        d.file = c.rel(r.groups.file ?? r.groups.base!);
+        d.line = int(r.groups.line2 ?? r.groups.line);
       }
       return false; // `>>> referenced N more times` and further references: keep reading
     },
@@ -97,13 +105,7 @@ export const linkUndefined = defineUnit<State>({
     if (line.includes('undefined reference')) {
       const m = UNDEFINED.exec(line);
       if (!m?.groups) return null;
-      let file = m.groups.file === undefined ? null : ctx.rel(m.groups.file);
-      // Without debug info ld names the source by basename only; take its directory from the object.
-      if (file !== null && !file.includes('/') && st.object?.includes('/')) {
-        const dir = st.object.slice(0, st.object.lastIndexOf('/') + 1);
-        const stem = (s: string) => s.replace(/\.[^./]*$/, '');
-        if (stem(st.object.slice(dir.length)) === stem(file)) file = dir + file;
-      }
+      let file = besideObject(m.groups.file === undefined ? null : ctx.rel(m.groups.file), st.object);
       if (file === null) file = st.object;
       const sym = m.groups.sym!;
       const fresh = draft('link-undefined', 'error', line.slice(line.indexOf('undefined reference')), {
