@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { replayTree, tempDir } from '../helpers/replay.js';
+import { pathToFileURL } from 'node:url';
+import { replayTree, ROOT, tempDir } from '../helpers/replay.js';
 import { buildRows, query, startJob } from '../helpers/signals.js';
 
 /**
@@ -27,6 +29,27 @@ describe('concurrent kmatrix processes', () => {
     expect(rows.map((r) => r.commit_sha).sort()).toEqual([...commits].sort());
     expect(rows.every((r) => r.status !== 'ERROR'), JSON.stringify(rows)).toBe(true);
   };
+
+  it('8 processes creating the same new store at once: each migration applied once, all open it', async () => {
+    const db = join(tempDir('kmatrix-conc-'), 'k.db');
+    // All import first, then start together (a spin to a common instant): the opens really overlap.
+    const at = Date.now() + 3000;
+    const code = `const { openStore, migrate } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/store/db.js')).href)});
+      while (Date.now() < ${at}) {}
+      const s = openStore(${JSON.stringify(db)}); console.log(migrate(s)); s.close();`;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => {
+        const p = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
+        return new Promise<{ code: number | null; out: string }>((r) => p.on('exit', (c) => r({ code: c, out })));
+      }),
+    );
+    for (const r of results) expect(r, r.out).toMatchObject({ code: 0 });
+    expect(query<{ integrity_check: string }>(db, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+    expect(new Set(results.map((r) => r.out.trim())).size).toBe(1);
+  });
 
   it('two runs of overlapping ranges: the shared commit is built once; the second waits, then reuses', async () => {
     const db = join(tempDir('kmatrix-conc-'), 'k.db');

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -38,6 +38,18 @@ describe('signals during real builds', () => {
   let slot: TreeSlot;
   /** signal × command combinations survived, for the report. */
   const survived: string[] = [];
+  const started: Job[] = [];
+  /** startJob, remembered so that a failing test cannot leave the process running. */
+  const start = (args: string[], env?: Record<string, string>): Job => {
+    const j = startJob(args, env);
+    started.push(j);
+    return j;
+  };
+
+  afterEach(() => {
+    // A failed assertion must not leave a kmatrix building in the shared dirs.
+    for (const j of started.splice(0)) if (j.child.exitCode === null && j.child.signalCode === null) j.terminal('SIGTERM');
+  });
 
   beforeAll(async () => {
     const r = await replayTree();
@@ -74,7 +86,7 @@ describe('signals during real builds', () => {
     const db = join(dir, 'k.db');
     const [c1, c2] = [sha.get('pgtable-mapping')!, sha.get('2013-fix')!];
     const revs = twoCommits ? [c1, c2] : [c2];
-    const job = startJob(['run', ...runtimeArgs(rt), '--tree', tree, '--db', db, '--cells', CELL, '-j', '1', ...revs]);
+    const job = start(['run', ...runtimeArgs(rt), '--tree', tree, '--db', db, '--cells', CELL, '-j', '1', ...revs]);
     const pgid = await inBuildStage(job, dir, rt, c2);
     job[send](sig);
     const { code } = await job.exited;
@@ -106,7 +118,7 @@ describe('signals during real builds', () => {
   it('run, podman: Ctrl-C twice exits at once; the exit hooks still kill the client and remove the container', async () => {
     const dir = tempDir('kmatrix-sig-');
     const db = join(dir, 'k.db');
-    const job = startJob(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, sha.get('2013-fix')!]);
+    const job = start(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, sha.get('2013-fix')!]);
     const pgid = await inBuildStage(job, dir, 'podman');
     job.terminal('SIGINT');
     await new Promise((r) => setTimeout(r, 200));
@@ -115,7 +127,7 @@ describe('signals during real builds', () => {
     expect(groupAlive(pgid)).toBe(false);
     expect(await containersOf(job.pid)).toEqual([]);
     // Whatever the hard exit could not record, the next command does.
-    const next = startJob(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, '--kconfig-only', sha.get('2013-fix')!]);
+    const next = start(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, '--kconfig-only', sha.get('2013-fix')!]);
     expect((await next.exited).code, next.stderr()).toBe(0);
     expect(buildRows(db).filter((r) => r.run_id === 1).map((r) => r.status)).toEqual(['ERROR']);
     await assertClean(next, dir, pgid);
@@ -129,7 +141,7 @@ describe('signals during real builds', () => {
   ] as const)('%s, host: %s during its first build', async (name, sig, args) => {
     const dir = tempDir('kmatrix-sig-');
     const db = join(dir, 'k.db');
-    const job = startJob([...args(sha), '--runtime', 'host', '--tree', tree, '--db', db]);
+    const job = start([...args(sha), '--runtime', 'host', '--tree', tree, '--db', db]);
     const pgid = await inBuildStage(job, dir, 'host');
     job.terminal(sig);
     const { code } = await job.exited;
@@ -144,7 +156,7 @@ describe('signals during real builds', () => {
   it('SIGKILL, host: the make group survives kmatrix; the next run kills it and records the build as interrupted', async () => {
     const dir = tempDir('kmatrix-sig-');
     const db = join(dir, 'k.db');
-    const job = startJob(['run', '--runtime', 'host', '--tree', tree, '--db', db, '--cells', CELL, sha.get('2013-fix')!]);
+    const job = start(['run', '--runtime', 'host', '--tree', tree, '--db', db, '--cells', CELL, sha.get('2013-fix')!]);
     const pgid = await inBuildStage(job, dir, 'host');
     job.kill('SIGKILL');
     expect((await job.exited).signal).toBe('SIGKILL');
@@ -152,7 +164,7 @@ describe('signals during real builds', () => {
     process.kill(-pgid, 'SIGSTOP');
     expect(groupAlive(pgid), 'make should still run: SIGKILL cannot be handled').toBe(true);
     expect(findFiles(dir, /\.inflight$/)).toHaveLength(1);
-    const next = startJob(['run', '--runtime', 'host', '--tree', tree, '--db', db, '--cells', CELL, '--kconfig-only', sha.get('2013-fix')!]);
+    const next = start(['run', '--runtime', 'host', '--tree', tree, '--db', db, '--cells', CELL, '--kconfig-only', sha.get('2013-fix')!]);
     expect((await next.exited).code, next.stderr()).toBe(0);
     expect(next.stderr()).toMatch(/found 1 run\(s\) of a kmatrix that was killed; 1 build\(s\) it had in flight are recorded as interrupted/);
     expect(next.stderr()).toContain('killed 1 build(s) left running by a kmatrix that died');
@@ -171,7 +183,7 @@ describe('signals during real builds', () => {
   it('SIGKILL, podman: the container survives kmatrix; the next command removes it', async () => {
     const dir = tempDir('kmatrix-sig-');
     const db = join(dir, 'k.db');
-    const job = startJob(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, sha.get('2013-fix')!]);
+    const job = start(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, sha.get('2013-fix')!]);
     const pgid = await inBuildStage(job, dir, 'podman');
     job.kill('SIGKILL');
     await job.exited;
@@ -179,7 +191,7 @@ describe('signals during real builds', () => {
     expect(left).toHaveLength(1);
     // Freeze it so it cannot finish (and --rm itself) before the next command looks.
     await execa('podman', ['--runtime', 'runc', 'pause', left[0]!]);
-    const next = startJob(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, '--kconfig-only', sha.get('2013-fix')!]);
+    const next = start(['run', ...PODMAN, '--tree', tree, '--db', db, '--cells', CELL, '--kconfig-only', sha.get('2013-fix')!]);
     expect((await next.exited).code, next.stderr()).toBe(0);
     expect(next.stderr()).toContain(`removing 1 container(s) left by a kmatrix process that died: ${left[0]}`);
     expect(await containersOf(job.pid)).toEqual([]);
@@ -193,17 +205,17 @@ describe('signals during real builds', () => {
     const work = (pid: number) => join(cache, 'replay', `tmp-${pid}`);
     const unpacking = (pid: number) => () => existsSync(work(pid)) && readdirSync(work(pid)).length > 0;
     const env = { KMATRIX_CACHE: cache };
-    const a = startJob(['demo', '--path'], env);
+    const a = start(['demo', '--path'], env);
     await until('unpacking', () => unpacking(a.pid)() || a.child.exitCode !== null);
     a.kill('SIGINT');
     expect((await a.exited).code, a.stderr()).toBe(3);
     expect(readdirSync(join(cache, 'replay'))).toEqual(['lock.db']);
-    const b = startJob(['demo', '--path'], env);
+    const b = start(['demo', '--path'], env);
     await until('unpacking', () => unpacking(b.pid)() || b.child.exitCode !== null);
     b.kill('SIGKILL');
     await b.exited;
     expect(existsSync(work(b.pid))).toBe(true);
-    const c = startJob(['demo', '--path'], env);
+    const c = start(['demo', '--path'], env);
     await until('unpacking', () => unpacking(c.pid)() || c.child.exitCode !== null);
     expect(c.child.exitCode, c.stderr()).toBeNull();
     expect(existsSync(work(b.pid))).toBe(false);
@@ -217,7 +229,7 @@ describe('signals during real builds', () => {
 
   it('image build: SIGINT stops mmdebstrap and removes the scratch dir', async () => {
     const cache = tempDir('kmatrix-sig-cache-');
-    const job = startJob(['image', 'build', '--runtime', 'podman', '--image', 'localhost/kmatrix-test/interrupted:never'], { KMATRIX_CACHE: cache });
+    const job = start(['image', 'build', '--runtime', 'podman', '--image', 'localhost/kmatrix-test/interrupted:never'], { KMATRIX_CACHE: cache });
     const scratch = () => (existsSync(join(cache, 'image')) ? readdirSync(join(cache, 'image')) : []);
     await until('the scratch dir', () => scratch().some((d) => d.startsWith(`rootfs-${job.pid}-`)));
     await new Promise((r) => setTimeout(r, 2000));
