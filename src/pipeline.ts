@@ -11,7 +11,7 @@ import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
 import { reapOrphanGroups, subdirs } from './runtime/host.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
-import { claimRun, markInFlight, recoverAbandonedRuns } from './recover.js';
+import { claimRun, markInFlight, recoverAbandonedRuns } from './pipeline/recover.js';
 import {
   buildDiagnostics,
   cachedBuild,
@@ -20,10 +20,10 @@ import {
   recordBuild,
   startRun,
   upsertCommit,
-  type CommitInfo,
   type Store,
   type StoredBuild,
 } from './store/db.js';
+import type { CommitInfo } from './types.js';
 import { TOOL_VERSION } from './version.js';
 
 /** One finished build as `run` reports it. */

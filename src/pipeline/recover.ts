@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { fingerprint } from './classify/fingerprint.js';
-import { alive } from './runtime/process.js';
-import { cellId, finishRun, recordBuild, upsertCommit, type CommitInfo, type Store } from './store/db.js';
-import type { Diagnostic } from './types.js';
+import { fingerprint } from '../classify/fingerprint.js';
+import { alive } from '../runtime/process.js';
+import { cellId, finishRun, recordBuild, upsertCommit, type Store } from '../store/db.js';
+import type { CommitInfo, Diagnostic } from '../types.js';
 
 /** Marker of a build in flight, written next to its log before it starts and removed once it is recorded. */
 export interface InFlight {
