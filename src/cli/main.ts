@@ -105,7 +105,11 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
     const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     const output = f.json
-      ? JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n'
+      ? JSON.stringify(
+          { ...(shard ? { shard: `${shard.index}/${shard.total}` } : {}), builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt },
+          null,
+          2,
+        ) + '\n'
       : renderGrid(builds, { color: process.stdout.isTTY });
     return { code, output };
   } finally {
