@@ -20,5 +20,8 @@ else
     dpkg -s "$p" >/dev/null 2>&1 || { echo "setup: missing Debian package $p; run as root or: sudo apt-get install $pkgs" >&2; exit 3; }
   done
 fi
-node -e 'const [M]=process.versions.node.split(".").map(Number); if (M<20) { console.error("setup: kmatrix needs Node.js >= 20, this is "+process.version); process.exit(3) }'
+# kmatrix itself runs on Node ^20.5 || >=22 (package.json engines); the test tools need more: vitest 4
+# runs on vite 7+, which needs ^20.19 || >=22.12.
+node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M<20 || (M===20 && m<19) || M===21 || (M===22 && m<12)) { console.error("setup: the tests need Node.js ^20.19 or >=22.12 (vitest 4), this is "+process.version); process.exit(3) }'
 npm ci --no-audit --no-fund --loglevel=error
+npm run build

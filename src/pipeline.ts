@@ -18,10 +18,10 @@ import {
   recordBuild,
   startRun,
   upsertCommit,
-  type CommitInfo,
   type Store,
   type StoredBuild,
 } from './store/db.js';
+import type { CommitInfo } from './types.js';
 import { TOOL_VERSION } from './version.js';
 
 /** One finished build as `run` reports it. */

@@ -53,3 +53,15 @@ export interface KindInfo {
   /** Whether it means the infrastructure failed, not the code (the build is ERROR). */
   infra: boolean;
 }
+
+/** A commit as recorded. */
+export interface CommitInfo {
+  sha: string;
+  treeSha: string;
+  subject: string;
+  author: string;
+  authorDate: string;
+}
+
+/** A bisect step's verdict, relative to the endpoints (like `git bisect` terms). */
+export type Verdict = 'good' | 'bad' | 'skip';

@@ -9,10 +9,10 @@ import { renderFragment } from '../kconfig/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
-import type { CommitInfo } from '../store/db.js';
+import type { CommitInfo } from '../types.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
-import { applyFragment, isAllConfigTarget } from './config-file.js';
-import { srcArch } from './paths.js';
+import { isAllConfigTarget, srcArch } from '../matrix/support.js';
+import { applyFragment } from './config-file.js';
 
 const INFRA_BASE = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
 

@@ -1,12 +1,5 @@
 import { renderFragmentLine, type FragmentLine } from '../kconfig/fragment.js';
 
-const ALL_CONFIG = new Set(['allnoconfig', 'allyesconfig', 'allmodconfig', 'alldefconfig', 'randconfig', 'tinyconfig']);
-
-/** Whether a base is one of Kconfig's all*config targets (fragments go in via KCONFIG_ALLCONFIG). */
-export function isAllConfigTarget(base: string): boolean {
-  return ALL_CONFIG.has(base);
-}
-
 /** Merge fragment lines into .config text like merge_config.sh: drop earlier settings of each symbol, append. */
 export function applyFragment(dotconfig: string, fragment: FragmentLine[]): string {
   const syms = new Set(fragment.map((l) => l.symbol));

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { InputError } from '../matrix/errors.js';
-import type { CommitInfo } from '../store/db.js';
+import { InputError } from '../errors.js';
+import type { CommitInfo } from '../types.js';
 
 /** Run git in `dir`; returns trimmed stdout or throws with git's own message. */
 export async function git(dir: string, args: string[], env?: Record<string, string>): Promise<string> {

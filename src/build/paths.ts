@@ -7,6 +7,15 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'kmatrix');
 }
 
+/**
+ * Where results (the SQLite store and the build logs) go by default: `$KMATRIX_RESULTS`, else
+ * `$XDG_DATA_HOME/kmatrix`, else `~/.local/share/kmatrix` — a directory the user owns, wherever kmatrix is installed.
+ */
+export function resultsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['KMATRIX_RESULTS']) return env['KMATRIX_RESULTS'];
+  return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'kmatrix');
+}
+
 /** Per-tree cache layout: one worktree at a fixed path (stable for incremental builds) and one O= dir per cell. */
 export interface TreeSlot {
   root: string;
@@ -30,12 +39,4 @@ export function treeSlot(cache: string, id: string): TreeSlot {
     buildDir: (cell, runtime) => join(root, 'build', runtime, cellSlug(cell)),
     lockFile: join(root, 'lock'),
   };
-}
-
-/** Kernel SRCARCH for an ARCH value. */
-export function srcArch(arch: string): string {
-  if (arch === 'x86_64' || arch === 'i386') return 'x86';
-  if (arch === 'sparc64') return 'sparc';
-  if (arch === 'sh64') return 'sh';
-  return arch;
 }

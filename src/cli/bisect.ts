@@ -1,27 +1,19 @@
 /** `kmatrix bisect`: find the commit that introduced (or, with --reverse, fixed) one build failure of one cell. */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { commonGitDir, resolveRevisions } from '../build/git.js';
-import {
-  bisectSteps,
-  candidateList,
-  createBisect,
-  loadBisect,
-  parseMatch,
-  renderBisectText,
-  runBisect,
-  targetHits,
-  type BisectOutcome,
-  type BisectRow,
-} from '../compare/bisect.js';
-import { buildReproducer } from '../compare/enrich.js';
-import { InputError } from '../matrix/errors.js';
+import { candidateList, runBisect, startBisect, type BisectOutcome } from '../compare/bisect.js';
+import { parseMatch, targetHits } from '../compare/bisect-target.js';
+import { renderBisectText } from '../report/bisect-text.js';
+import { buildReproducer } from '../report/enrich.js';
+import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import type { Cell } from '../matrix/load.js';
-import { checkStorePath, openStore } from '../store/db.js';
+import { bisectSteps, loadBisect, type BisectRow, type StepRow } from '../store/bisects.js';
+import { checkStorePath, openStore, type Store } from '../store/db.js';
 import { loadBuild, storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 
@@ -68,118 +60,91 @@ export async function bisectCommand(f: BisectFlags, deps: BisectDeps = {}): Prom
   try {
     return await bisectInner(f, deps);
   } catch (e) {
-    if (e instanceof InputError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+    if (e instanceof InputError) return usage(e.message);
     throw e;
   }
 }
 
-/** A new bisect's inputs, all checked before the store is opened (bad input: exit 2, nothing written). */
-async function checkNewBisect(f: BisectFlags, deps: BisectDeps, dbPath: string) {
-  if (!f.good || !f.bad || !f.cell) throw new InputError('bisect', null, null, 'needs --good REV --bad REV --cell CELL (or --resume, --log)');
-  if (f.match) {
-    try {
-      parseMatch(f.match);
-    } catch (e) {
-      throw new InputError('--match', null, null, (e as Error).message);
-    }
-  }
-  const tree = paths(f, deps).tree;
-  const { matrix, cells } = selectCells({ matrix: f.matrix });
-  const cell = oneCell(cells, f.cell);
-  await commonGitDir(tree);
-  const good = (await resolveRevisions(tree, [f.good]))[0]!;
-  const bad = (await resolveRevisions(tree, [f.bad]))[0]!;
-  if (good === bad) throw new InputError('--good', null, null, `--good ${f.good} and --bad ${f.bad} are the same commit (${good.slice(0, 12)}): nothing to bisect`);
-  try {
-    await candidateList(tree, good, bad);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (/not an ancestor/.test(msg)) throw new InputError('--good', null, null, `${msg} (unrelated or swapped endpoints; --reverse looks for a fix)`);
-    throw e;
-  }
-  await checkKernelCommits(tree, [good, bad], [cell]);
-  checkStorePath(dbPath);
-  return { tree, matrix, cell, good, bad };
-}
-
-async function bisectInner(f: BisectFlags, deps: BisectDeps): Promise<CommandResult> {
-  const { dbPath, resultsDir, cache } = paths(f, deps);
-  const reading = f.resume === true || (f.log !== undefined && f.log !== false);
-  if (reading && !existsSync(dbPath)) throw new InputError('--db', null, null, `${dbPath}: no result store (nothing to ${f.resume ? 'resume' : 'show'})`);
-  const fresh = reading ? null : await checkNewBisect(f, deps, dbPath);
+/** The bisect to show (--log) or continue (--resume) from the store, or null to start one. */
+function storedBisect(f: BisectFlags, dbPath: string): { show: CommandResult } | { resume: BisectRow } | null {
+  if ((f.log === undefined || f.log === false) && !f.resume) return null;
+  if (!existsSync(dbPath)) throw new InputError('--db', null, null, `${dbPath}: no result store (nothing to ${f.resume ? 'resume' : 'show'})`);
   const store = openStore(dbPath);
   try {
-    if (f.log !== undefined && f.log !== false) {
-      const id = typeof f.log === 'string' ? Number(f.log) : undefined;
-      if (id !== undefined && !Number.isInteger(id)) throw new InputError('--log', null, null, `expects a bisect id, got '${String(f.log)}'`);
-      const row = loadBisect(store, { id });
-      if (!row) throw new InputError('--log', null, null, id ? `no bisect #${id} in ${dbPath}` : `no bisect recorded in ${dbPath}`);
-      return show(store, row, f.json === true);
+    if (f.resume) {
+      const r = loadBisect(store, { running: true });
+      if (!r) throw new InputError('--resume', null, null, `no unfinished bisect in ${dbPath}`);
+      return { resume: r };
     }
-    let resumed: BisectRow | null = null;
-    let tree: string;
-    let matrix;
-    let cell: Cell;
-    if (!fresh) {
-      resumed = loadBisect(store, { running: true });
-      if (!resumed) throw new InputError('--resume', null, null, `no unfinished bisect in ${dbPath}`);
-      tree = f.tree ? resolve(f.tree) : resumed.tree;
-      const sel = selectCells({ matrix: f.matrix ?? resumed.matrix ?? undefined });
-      matrix = sel.matrix;
-      cell = oneCell(sel.cells, resumed.cell);
-      if (cell.hash !== resumed.configHash) throw new InputError('--resume', null, null, `cell ${cell.name} changed since bisect #${resumed.id} started (config hash)`);
-    } else {
-      ({ tree, matrix, cell } = fresh);
-    }
-    const rt = runtimeFor([cell], f, deps, cache);
-    const row: BisectRow =
-      resumed ??
-      loadBisect(store, {
-        id: createBisect(store, {
-          tree,
-          matrix: matrix.path,
-          cell: cell.name,
-          configHash: cell.hash,
-          runtime: rt.name,
-          good: fresh!.good,
-          bad: fresh!.bad,
-          reverse: f.reverse === true,
-          match: f.match ?? null,
-        }),
-      })!;
-    let out: BisectOutcome;
-    try {
-      out = await runBisect({
-        store,
-        bisect: row,
-        tree,
-        matrix,
-        cell,
-        runtime: rt.get,
-        cache,
-        resultsDir,
-        jobs: f.jobs,
-        makeJobs: f.makeJobs,
-        command: deps.command ?? `bisect ${row.good.slice(0, 12)}..${row.bad.slice(0, 12)} ${cell.name}`,
-        progress: deps.progress,
-        signal: deps.signal,
-        onStep: (s, n) => deps.onStep?.(s.sha, s.verdict, n),
-      });
-    } catch (e) {
-      if (/not an ancestor|same commit/.test((e as Error).message)) throw new InputError('bisect', null, null, (e as Error).message);
-      throw e;
-    }
-    const code = codeOf(out.row.state);
-    if (f.json) return { code, stdout: jsonOf(out), stderr: out.row.state === 'invalid' ? `kmatrix: ${out.doc.message}\n` : '' };
-    const repro = out.answerBuild && out.answerBuild.status !== 'PASS' ? buildReproducer(out.answerBuild) : null;
-    return { code, stdout: renderBisectText(out, repro), stderr: out.row.state === 'invalid' ? `kmatrix: ${out.doc.message}\n` : '' };
+    const id = typeof f.log === 'string' ? Number(f.log) : undefined;
+    if (id !== undefined && !Number.isInteger(id)) throw new InputError('--log', null, null, `expects a bisect id, got '${String(f.log)}'`);
+    const row = loadBisect(store, { id });
+    if (!row) throw new InputError('--log', null, null, id ? `no bisect #${id} in ${dbPath}` : `no bisect recorded in ${dbPath}`);
+    return { show: show(store, row, f.json === true) };
   } finally {
     store.close();
   }
 }
 
+async function bisectInner(f: BisectFlags, deps: BisectDeps): Promise<CommandResult> {
+  const { dbPath } = paths(f, deps);
+  const stored = storedBisect(f, dbPath);
+  if (stored && 'show' in stored) return stored.show;
+  const resume = stored?.resume ?? null;
+  if (!resume) {
+    if (!f.good || !f.bad || !f.cell) throw new InputError('bisect', null, null, 'needs --good REV --bad REV --cell CELL (or --resume, --log)');
+    if (f.match) {
+      try {
+        parseMatch(f.match);
+      } catch (e) {
+        throw new InputError('--match', null, null, (e as Error).message);
+      }
+    }
+  }
+  const tree = resume && !f.tree ? resume.tree : paths(f, deps).tree;
+  const { matrix, cells } = selectCells({ matrix: resume ? (f.matrix ?? resume.matrix ?? undefined) : f.matrix });
+  const cell = oneCell(cells, resume ? resume.cell : f.cell!);
+  if (resume && cell.hash !== resume.configHash) throw new InputError('--resume', null, null, `cell ${cell.name} changed since bisect #${resume.id} started (config hash)`);
+  let good = '';
+  let bad = '';
+  if (!resume) {
+    // Every input checked before the store is opened (bad input: exit 2, nothing written).
+    await commonGitDir(tree);
+    [good, bad] = [(await resolveRevisions(tree, [f.good!]))[0]!, (await resolveRevisions(tree, [f.bad!]))[0]!];
+    if (good === bad) throw new InputError('--good', null, null, `--good ${f.good} and --bad ${f.bad} are the same commit (${good.slice(0, 12)}): nothing to bisect`);
+    try {
+      await candidateList(tree, good, bad);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/not an ancestor/.test(msg)) throw new InputError('--good', null, null, `${msg} (unrelated or swapped endpoints; --reverse looks for a fix)`);
+      throw e;
+    }
+    await checkKernelCommits(tree, [good, bad], [cell]);
+    checkStorePath(dbPath);
+  }
+  const [g, b] = resume ? [resume.good, resume.bad] : [good, bad];
+  const command = `bisect ${g.slice(0, 12)}..${b.slice(0, 12)} ${cell.name}`;
+  return withBuildContext(f, deps, { matrix, cells: [cell], command, tree }, async (ctx) => {
+    const onStep = (s: StepRow, n: number) => deps.onStep?.(s.sha, s.verdict, n);
+    let out: BisectOutcome;
+    try {
+      out = resume
+        ? await runBisect({ ...ctx, bisect: resume, cell, onStep })
+        : await startBisect(ctx, { cell, good, bad, reverse: f.reverse === true, match: f.match ?? null }, onStep);
+    } catch (e) {
+      if (/not an ancestor|same commit/.test((e as Error).message)) throw new InputError('bisect', null, null, (e as Error).message);
+      throw e;
+    }
+    const code = codeOf(out.row.state);
+    const stderr = out.row.state === 'invalid' ? `kmatrix: ${out.doc.message}\n` : '';
+    if (f.json) return { code, stdout: jsonOf(out), stderr };
+    const repro = out.answerBuild && out.answerBuild.status !== 'PASS' ? buildReproducer(out.answerBuild) : null;
+    return { code, stdout: renderBisectText(out, repro), stderr };
+  });
+}
+
 /** `--log`: a recorded bisect from the store alone. */
-function show(store: ReturnType<typeof openStore>, row: BisectRow, json: boolean): CommandResult {
+function show(store: Store, row: BisectRow, json: boolean): CommandResult {
   const steps = bisectSteps(store, row.id);
   const doc = row.result ?? {
     id: row.id,
@@ -219,12 +184,5 @@ export function registerBisectCommand(program: Command, deps: CommandDeps = {}):
       .option('--log [id]', 'show the latest (or the given) recorded bisect')
       .option('--json', 'print {"firstBad","target","builds","skipped","seconds",…}'),
     true,
-  ).action(async (f: BisectFlags) => {
-    const intr = deps.signal ? null : interruptible();
-    try {
-      emit(await bisectCommand(f, { ...deps, signal: deps.signal ?? intr?.signal, command: process.argv.slice(2).join(' ') }));
-    } finally {
-      intr?.dispose();
-    }
-  });
+  ).action((f: BisectFlags) => runAction(deps, (d) => bisectCommand(f, d)));
 }

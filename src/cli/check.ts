@@ -1,14 +1,14 @@
 /** `kmatrix check [range]`: build a patch series across the matrix and report what each patch introduces. */
 import type { Command } from 'commander';
-import { ensureBuilds, MissingBuildsError } from '../compare/builds.js';
+import { ensureBuilds } from '../compare/builds.js';
 import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, type PatchInput } from '../compare/check.js';
-import { buildReproducer } from '../compare/enrich.js';
-import { InputError } from '../matrix/errors.js';
-import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
+import { buildReproducer } from '../report/enrich.js';
+import { InputError } from '../errors.js';
 import { commonGitDir } from '../build/git.js';
-import { checkStorePath, openStore } from '../store/db.js';
+import { checkStorePath } from '../store/db.js';
+import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { addShardOptions, selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 
@@ -26,17 +26,17 @@ export interface CheckFlags extends StoreFlags {
 /** Run `kmatrix check [range]`; returns exit code (0 no new errors, 1 new errors, 3 ERROR builds, 2 bad input) and output. */
 export async function checkCommand(range: string | undefined, f: CheckFlags, deps: CommandDeps = {}): Promise<CommandResult> {
   const format = f.json ? 'json' : (f.format ?? 'text');
-  if (!['text', 'md', 'json'].includes(format)) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: --format must be text, md or json (got '${format}')\n` };
+  if (!['text', 'md', 'json'].includes(format)) return usage(`--format must be text, md or json (got '${format}')`);
   let matrix, cells;
   try {
     let shard;
     ({ matrix, cells, shard } = selectCells(f));
     if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   } catch (e) {
-    if (e instanceof InputError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+    if (e instanceof InputError) return usage(e.message);
     throw e;
   }
-  const { tree, dbPath, resultsDir, cache } = paths(f, deps);
+  const { tree, dbPath } = paths(f, deps);
   let series;
   let shas: string[];
   try {
@@ -47,35 +47,12 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
     checkStorePath(dbPath);
   } catch (e) {
     // Bad input is exit 2; git failing for another reason propagates (exit 3) with git's own message.
-    if (e instanceof InputError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+    if (e instanceof InputError) return usage(e.message);
     throw e;
   }
-  const rt = runtimeFor(cells, f, deps, cache);
-  const store = openStore(dbPath);
-  try {
-    let got;
-    try {
-      got = await ensureBuilds({
-        store,
-        tree,
-        matrix,
-        cells,
-        shas,
-        runtimeName: rt.name,
-        runtime: rt.get,
-        noBuild: f.noBuild === true || f.build === false,
-        cache,
-        resultsDir,
-        jobs: f.jobs,
-        makeJobs: f.makeJobs,
-        command: deps.command ?? `check ${range ?? ''}`.trim(),
-        progress: deps.progress,
-        signal: deps.signal,
-      });
-    } catch (e) {
-      if (e instanceof MissingBuildsError) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
-      throw e;
-    }
+  return withBuildContext(f, deps, { matrix, cells, command: `check ${range ?? ''}`.trim() }, async (ctx) => {
+    const { store } = ctx;
+    const got = await ensureBuilds({ ...ctx, shas, noBuild: f.noBuild === true || f.build === false });
     const inputs: PatchInput[] = [];
     for (const p of series.patches) {
       inputs.push({
@@ -88,7 +65,7 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
       });
     }
     const result = checkSeries(series.base, inputs, { order: cells.map((c) => c.name), arch: cells[0]?.arch });
-    const code = deps.signal?.aborted ? CODES.INFRA : checkExitCode(result);
+    const code = checkExitCode(result);
     if (format === 'json') return { code, stdout: JSON.stringify({ ...checkJson(result), built: got.built }, null, 2) + '\n', stderr: '' };
     if (format === 'text') return { code, stdout: renderCheckText(result), stderr: '' };
     const repro: Reproducers = {};
@@ -102,9 +79,7 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
       }
     }
     return { code, stdout: renderCheckMarkdown(result, repro), stderr: '' };
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** Register `kmatrix check`. */
@@ -120,12 +95,5 @@ export function registerCheckCommand(program: Command, deps: CommandDeps = {}): 
       .option('--json', 'same as --format json')
       .option('--no-build', 'do not build what the store lacks (exit 2 naming it)'),
     true,
-  )).action(async (range: string | undefined, f: CheckFlags) => {
-    const intr = deps.signal ? null : interruptible();
-    try {
-      emit(await checkCommand(range, f, { ...deps, signal: deps.signal ?? intr?.signal, command: process.argv.slice(2).join(' ') }));
-    } finally {
-      intr?.dispose();
-    }
-  });
+  )).action((range: string | undefined, f: CheckFlags) => runAction(deps, (d) => checkCommand(range, f, d)));
 }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { renderCi } from '../ci/index.js';
 import { DEFAULT_OUTPUT, ENGINES, SHARD_LIMITS, type CiOptions, type Engine } from '../ci/options.js';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { loadMatrix } from '../matrix/load.js';
 import { currentPackages } from '../runtime/image.js';
 import { TOOL_VERSION } from '../version.js';

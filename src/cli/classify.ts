@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { classifyFile } from '../classify/index.js';
 import { buildStatus } from '../classify/status.js';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { renderGithubAnnotations } from '../report/github.js';
-import { diagnosticSummary, exitCodeFor } from '../report/table.js';
+import { diagnosticLine } from '../report/diagnostic.js';
+import { exitCodeFor } from '../report/run-json.js';
 
 const FORMATS = ['text', 'json', 'github'] as const;
 type Format = (typeof FORMATS)[number];
@@ -43,7 +44,7 @@ export function registerClassifyCommand(p: Command): void {
       else if (format === 'github') process.stdout.write(renderGithubAnnotations(diagnostics));
       else {
         process.stdout.write(`${status}\n`);
-        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${diagnosticSummary(d)}\n`);
+        for (const d of diagnostics) process.stdout.write(`  ${d.severity}: ${d.kind}: ${diagnosticLine(d)}\n`);
       }
       process.exitCode = exitCodeFor([status]);
     });

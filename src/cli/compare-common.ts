@@ -2,16 +2,19 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cacheRoot } from '../build/paths.js';
-import type { Cell } from '../matrix/load.js';
+import { MissingBuildsError, type BuildContext } from '../compare/builds.js';
+import { InputError } from '../errors.js';
+import type { Cell, Matrix } from '../matrix/load.js';
 import type { RunOptions } from '../pipeline.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { openStore, type Store } from '../store/db.js';
 import { createRuntime, resolveRuntime, runtimeSettings } from '../runtime/select.js';
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
-import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt } from './options.js';
+import { DB_HELP, DEFAULT_MATRIX, defaultDb, positiveInt } from './options.js';
 
-/** Exit codes (same values as main.ts's EXIT, which cannot be imported: main.ts runs the CLI on import). */
+/** Exit codes every command uses (0 all PASS, 1 any FAIL, 2 usage/input, 3 infrastructure or interrupted). */
 export const CODES = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
 
 /** Flags of the store-reading / building commands. */
@@ -49,19 +52,19 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
   const c = cmd
     .option('--tree <dir>', 'kernel git tree (default: current directory)')
     .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
-    .option('--db <file>', `result store (default: ${DEFAULT_DB})`)
+    .option('--db <file>', DB_HELP)
     .option('--cells <glob>', "only cells matching (e.g. 'virt-v7/*'; comma separates alternatives)");
   if (!build) return c;
   return addRuntimeOptions(
     c
-      .option('-j, --jobs <n>', 'builds at once', positiveInt('--jobs'))
-      .option('--make-jobs <n>', 'make -j per build', positiveInt('--make-jobs')),
+      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
+      .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs')),
   );
 }
 
 /** Resolved paths of the common flags. */
 export function paths(f: StoreFlags, deps: CommandDeps): { tree: string; dbPath: string; resultsDir: string; cache: string } {
-  const dbPath = resolve(f.db ?? DEFAULT_DB);
+  const dbPath = resolve(f.db ?? defaultDb());
   return { tree: resolve(f.tree ?? process.cwd()), dbPath, resultsDir: resolve(dbPath, '..'), cache: deps.cache ?? cacheRoot() };
 }
 
@@ -103,6 +106,61 @@ export function interruptible(): { signal: AbortSignal; dispose: () => void } {
       process.off('SIGTERM', onSig);
     },
   };
+}
+
+/** A usage / input failure as a command result (exit 2, nothing written to stdout). */
+export function usage(message: string): CommandResult {
+  return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${message}\n` };
+}
+
+/**
+ * The skeleton of every command that builds: open the store, give `body` the build context for the cells, close
+ * the store; bad input and builds missing under --no-build become exit 2, an interrupted run exit 3.
+ */
+export async function withBuildContext(
+  f: StoreFlags,
+  deps: CommandDeps,
+  sel: { matrix: Matrix; cells: Cell[]; command: string; tree?: string },
+  body: (ctx: BuildContext & { cells: Cell[] }) => Promise<CommandResult>,
+): Promise<CommandResult> {
+  const p = paths(f, deps);
+  const rt = runtimeFor(sel.cells, f, deps, p.cache);
+  let store: Store | null = null;
+  try {
+    store = openStore(p.dbPath);
+    const r = await body({
+      store,
+      tree: sel.tree ?? p.tree,
+      matrix: sel.matrix,
+      cells: sel.cells,
+      runtimeName: rt.name,
+      runtime: rt.get,
+      cache: p.cache,
+      resultsDir: p.resultsDir,
+      jobs: f.jobs,
+      makeJobs: f.makeJobs,
+      command: deps.command ?? sel.command,
+      progress: deps.progress,
+      signal: deps.signal,
+    });
+    return deps.signal?.aborted && r.code !== CODES.USAGE ? { ...r, code: CODES.INFRA } : r;
+  } catch (e) {
+    if (e instanceof InputError) return usage(e.message);
+    if (e instanceof MissingBuildsError) return usage(`${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config)`);
+    throw e;
+  } finally {
+    store?.close();
+  }
+}
+
+/** A commander action body: Ctrl-C aborts (unless the caller gave a signal), the real command line is recorded, the result written. */
+export async function runAction(deps: CommandDeps, run: (deps: CommandDeps) => Promise<CommandResult>): Promise<void> {
+  const intr = deps.signal ? null : interruptible();
+  try {
+    emit(await run({ ...deps, signal: deps.signal ?? intr?.signal, command: process.argv.slice(2).join(' ') }));
+  } finally {
+    intr?.dispose();
+  }
 }
 
 /** Write a command result and set the exit code. */

@@ -1,13 +1,13 @@
 /** `kmatrix diff A B`: per-cell transitions and per-diagnostic changes between two commits. */
 import type { Command } from 'commander';
 import { resolveRevisions } from '../build/git.js';
-import { ensureBuilds, MissingBuildsError } from '../compare/builds.js';
-import { diffBuilds, diffExitCode, diffJson, renderDiffText } from '../compare/diff.js';
-import { buildReproducer } from '../compare/enrich.js';
-import { InputError } from '../matrix/errors.js';
-import { openStore } from '../store/db.js';
+import { ensureBuilds } from '../compare/builds.js';
+import { diffBuilds, diffExitCode } from '../compare/diff.js';
+import { diffJson, renderDiffText } from '../report/diff-text.js';
+import { buildReproducer } from '../report/enrich.js';
+import { InputError } from '../errors.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, emit, interruptible, paths, runtimeFor, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { addShardOptions, selectCells } from './options.js';
 import { preflight } from './preflight.js';
 
@@ -29,44 +29,17 @@ async function oneRevision(tree: string, rev: string): Promise<string> {
 export async function diffCommand(a: string, b: string, f: DiffFlags, deps: CommandDeps = {}): Promise<CommandResult> {
   const { matrix, cells, shard } = selectCells(f);
   if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
-  const { tree, dbPath, resultsDir, cache } = paths(f, deps);
+  const { tree, dbPath } = paths(f, deps);
   const from = await oneRevision(tree, a);
   const to = await oneRevision(tree, b);
   await preflight({ tree, revs: [from, to], cells, dbPath });
-  const rt = runtimeFor(cells, f, deps, cache);
-  const store = openStore(dbPath);
-  try {
-    let got;
-    try {
-      got = await ensureBuilds({
-        store,
-        tree,
-        matrix,
-        cells,
-        shas: [...new Set([from, to])],
-        runtimeName: rt.name,
-        runtime: rt.get,
-        noBuild: f.noBuild === true || f.build === false,
-        rebuild: f.rebuild,
-        cache,
-        resultsDir,
-        jobs: f.jobs,
-        makeJobs: f.makeJobs,
-        command: deps.command ?? `diff ${a} ${b}`,
-        progress: deps.progress,
-        signal: deps.signal,
-      });
-    } catch (e) {
-      if (e instanceof MissingBuildsError) {
-        const list = e.missing.map((m) => `  ${m.cell} @ ${m.sha.slice(0, 12)}`).join('\n');
-        return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: missing builds (${rt.name} runtime, current cell config); run without --no-build to build them:\n${list}\n` };
-      }
-      throw e;
-    }
+  return withBuildContext(f, deps, { matrix, cells, command: `diff ${a} ${b}` }, async (ctx) => {
+    const { store } = ctx;
+    const got = await ensureBuilds({ ...ctx, shas: [...new Set([from, to])], noBuild: f.noBuild === true || f.build === false, rebuild: f.rebuild });
     const fromBuilds = got.builds.get(from) ?? [];
     const toBuilds = got.builds.get(to) ?? [];
     const result = diffBuilds(fromBuilds, toBuilds, { fromSha: from, toSha: to, order: cells.map((c) => c.name) });
-    const code = deps.signal?.aborted ? CODES.INFRA : diffExitCode(result);
+    const code = diffExitCode(result);
     const subjects: Record<string, string> = {};
     for (const sha of [from, to]) subjects[sha] = storedCommit(store, sha)?.subject ?? '';
     const failing = toBuilds.filter((x) => x.status !== 'PASS');
@@ -80,9 +53,7 @@ export async function diffCommand(a: string, b: string, f: DiffFlags, deps: Comm
     const reps = [...repro].filter(([, r]) => r);
     if (reps.length) text += `\nreproducers (failing cells at ${to.slice(0, 12)}):\n\n${reps.map(([c, r]) => `## ${c}\n${r}`).join('\n')}`;
     return { code, stdout: text, stderr: '' };
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** Register `kmatrix diff`. */
@@ -97,12 +68,5 @@ export function registerDiffCommand(program: Command, deps: CommandDeps = {}): v
       .option('--no-build', 'do not build what the store lacks (exit 2 naming it)')
       .option('--rebuild', 'build both commits again even if recorded'),
     true,
-  )).action(async (a: string, b: string, f: DiffFlags) => {
-    const intr = deps.signal ? null : interruptible();
-    try {
-      emit(await diffCommand(a, b, f, { ...deps, signal: deps.signal ?? intr?.signal, command: process.argv.slice(2).join(' ') }));
-    } finally {
-      intr?.dispose();
-    }
-  });
+  )).action((a: string, b: string, f: DiffFlags) => runAction(deps, (d) => diffCommand(a, b, f, d)));
 }

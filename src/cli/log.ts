@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveRevisions } from '../build/git.js';
-import { diagnosticLine } from '../compare/diff.js';
-import { InputError } from '../matrix/errors.js';
+import { diagnosticLine } from '../report/diagnostic.js';
+import { InputError } from '../errors.js';
 import { logExcerpts, readLog, renderExcerpts } from '../report/log-excerpt.js';
 import { openStore, type Store } from '../store/db.js';
 import { commitsByPrefix, findBuild } from '../store/queries.js';

@@ -1,40 +1,33 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
-import { dirname, join } from 'node:path';
 import { cacheRoot } from '../build/paths.js';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
-import { buildJson, diagnosticSummary, exitCodeFor, renderGrid } from '../report/table.js';
-import { ContainerRuntime } from '../runtime/container.js';
-import { ensureImage } from '../runtime/image.js';
-import { createRuntime, runtimeSettings } from '../runtime/select.js';
+import { historyBuild } from '../report/enrich.js';
+import { historyGrid, renderHistoryText } from '../report/grid.js';
+import { buildJson, exitCodeFor } from '../report/run-json.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerClassifyCommand } from './classify.js';
 import { registerCompareCommands } from './compare.js';
-import { interruptible } from './compare-common.js';
+import { addStoreFlags, CODES, interruptible, paths, runtimeFor, type StoreFlags } from './compare-common.js';
 import { registerDoctor } from './doctor.js';
-import { addRuntimeOptions, registerImageCommands, runtimeOverrides, type RuntimeFlags } from './image.js';
+import { registerImageCommands } from './image.js';
+import { HostRuntime } from '../runtime/host.js';
 import { openStore } from '../store/db.js';
-import { preflight } from './preflight.js';
+import { loadBuild, type LoadedBuild } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
-import { addShardOptions, DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells } from './options.js';
+import { addShardOptions, selectCells } from './options.js';
+import { preflight } from './preflight.js';
 import { registerMergeCommands } from './merge.js';
 import { registerCiCommand } from './ci.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 
 /** Exit codes every command uses. */
-export const EXIT = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
+const EXIT = CODES;
 
-interface RunFlags extends RuntimeFlags {
-  tree?: string;
-  matrix?: string;
-  db?: string;
-  json?: boolean;
-  cells?: string;
-  jobs?: number;
-  makeJobs?: number;
+interface RunFlags extends StoreFlags {
   kconfigOnly?: boolean;
   rebuild?: boolean;
   kconfig?: string;
@@ -47,38 +40,28 @@ interface RunFlags extends RuntimeFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Common run/demo flags. */
+/** Common run/demo flags: the store/build flags every building command has, and the run-only ones. */
 function addRunFlags(cmd: Command): Command {
-  const c = cmd
-    .option('--tree <dir>', 'kernel git tree (default: current directory)')
-    .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
-    .option('--db <file>', `result store (default: ${DEFAULT_DB})`)
+  return addStoreFlags(cmd, true)
     .option('--json', 'machine-readable output on stdout (progress goes to stderr)')
-    .option('--cells <glob>', "only cells matching (e.g. 'virt-v7/*'; comma separates alternatives)")
-    .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
-    .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
     .option('--kconfig-only', 'stop after the Kconfig stage (seconds per cell)')
     .option('--rebuild', 'build even when the store has this (tree, cell, toolchain) result already')
     .option('--kconfig <name|file>', 'ad-hoc base config (a defconfig/all*config target or a config file)')
     .option('--kconfig-add <CONFIG_X=y|file>', 'extra Kconfig line or fragment file (repeatable)', collect)
     .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP');
-  return addRuntimeOptions(c);
 }
 
 /** Execute a matrix run from flags; returns the exit code. */
 async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
   const { matrix, cells, shard } = selectCells(f);
   if (shard) process.stderr.write(`kmatrix: shard ${shard.index}/${shard.total}: ${cells.length ? cells.map((c) => c.name).join(', ') : 'no cells'}\n`);
-  const tree = resolve(treeOverride ?? f.tree ?? process.cwd());
-  const dbPath = resolve(f.db ?? DEFAULT_DB);
-  const cache = cacheRoot();
-  // Cells of one matrix share their runtime settings: one runtime for the whole run.
-  const runtime = createRuntime(runtimeSettings(cells[0] ?? matrix.cells[0]!, runtimeOverrides(f)), { cache });
+  const { dbPath, resultsDir, cache, ...p } = paths(f, {});
+  const tree = treeOverride ?? p.tree;
   // Bad trees, revisions and --db are usage errors: reported before anything is written or an image is made.
   await preflight({ tree, revs, cells: cells.length ? cells : matrix.cells, dbPath });
-  if (runtime instanceof ContainerRuntime && cells.length) {
-    await ensureImage(runtime.settings, runtime.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
-  }
+  // Cells of one matrix share their runtime settings: one runtime for the whole run (made only when a shard has cells).
+  const rt = runtimeFor(cells.length ? cells : matrix.cells, f, {}, cache);
+  const runtime = cells.length ? await rt.get() : null;
   const store = openStore(dbPath);
   const intr = interruptible();
   try {
@@ -89,8 +72,9 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       revisions: revs,
       store,
       cache,
-      resultsDir: dirname(dbPath),
-      runtime,
+      resultsDir,
+      // A shard without cells runs nothing: no runtime (and no image) is needed for it.
+      runtime: runtime ?? new HostRuntime(),
       jobs: f.jobs,
       makeJobs: f.makeJobs,
       kconfigOnly: f.kconfigOnly,
@@ -104,13 +88,18 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     const code = intr.signal.aborted ? EXIT.INFRA : exitCodeFor(missing.length ? [...statuses, 'ERROR'] : statuses);
     for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
     const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
-    const output = f.json
-      ? JSON.stringify(
-          { ...(shard ? { shard: `${shard.index}/${shard.total}` } : {}), builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt },
-          null,
-          2,
-        ) + '\n'
-      : renderGrid(builds, { color: process.stdout.isTTY });
+    let output: string;
+    if (f.json) {
+      const doc = { ...(shard ? { shard: `${shard.index}/${shard.total}` } : {}), builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt };
+      output = JSON.stringify(doc, null, 2) + '\n';
+    }
+    else {
+      // The same grid as `kmatrix report`: the last given revision first, each error once, reproducers.
+      const commits = [...new Map(builds.map((b) => [b.commit.sha, b.commit])).values()].reverse();
+      const stored = builds.map((b) => loadBuild(store, b.buildId)).filter((b): b is LoadedBuild => b !== null);
+      const grid = historyGrid(commits, cells.map((c) => c.name), stored.map(historyBuild));
+      output = renderHistoryText(grid, { color: process.stdout.isTTY });
+    }
     return { code, output };
   } finally {
     intr.dispose();
@@ -193,4 +182,3 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = EXIT.INFRA;
   }
 }
-

@@ -2,14 +2,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { planShards } from '../matrix/shard.js';
 import { openStore } from '../store/db.js';
 import { mergeStores, MergeRefused, type MergeReport } from '../store/merge.js';
 import { cellWeights } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
 import { CODES, emit, type CommandResult } from './compare-common.js';
-import { DEFAULT_DB, DEFAULT_MATRIX, positiveInt, selectCells, shardWeights, type CellOptions } from './options.js';
+import { DB_HELP, DEFAULT_MATRIX, defaultDb, positiveInt, selectCells, shardWeights, type CellOptions } from './options.js';
 
 /** Flags of `kmatrix merge`. */
 export interface MergeFlags extends CellOptions {
@@ -89,7 +89,7 @@ export interface ShardsFlags extends CellOptions {
 export function shardsCommand(f: ShardsFlags): CommandResult {
   const { matrix } = selectCells({ ...f, shard: undefined, shards: undefined });
   if (f.weights) {
-    const store = openStore(resolve(f.db ?? DEFAULT_DB));
+    const store = openStore(resolve(f.db ?? defaultDb()));
     try {
       const w = cellWeights(store, matrix.cells.map((c) => ({ name: c.name, hash: c.hash })));
       const text = JSON.stringify({ matrix: matrix.name, cells: Object.fromEntries(w) }, null, 2) + '\n';
@@ -133,7 +133,7 @@ export function registerMergeCommands(program: Command): void {
     .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`)
     .option('--shard-weights <file>', 'balance by these recorded seconds per cell')
     .option('--weights', 'print recorded seconds per cell from --db (median of PASS/FAIL builds) for --shard-weights')
-    .option('--db <file>', `result store for --weights (default: ${DEFAULT_DB})`)
+    .option('--db <file>', `${DB_HELP}; read for --weights`)
     .option('-o, --output <file>', 'write --weights to this file')
     .option('--json', 'print the plan as JSON')
     .action((f: ShardsFlags) => emit(shardsCommand(f)));

@@ -1,17 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { resultsRoot } from '../build/paths.js';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
-import { InputError } from '../matrix/errors.js';
+import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
-import { hashOf, loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
+import { adhocMatrix, withExtraLines } from '../matrix/adhoc.js';
+import { loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
 import { parseWeights, shardCells, shardFromEnv, type ShardSpec } from '../matrix/shard.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** The project's default matrix file. */
 export const DEFAULT_MATRIX = join(PACKAGE_ROOT, 'matrix', 'zsmalloc-arm.yaml');
-/** The default result store. */
-export const DEFAULT_DB = join(PACKAGE_ROOT, 'results', 'kmatrix.db');
+/** The default result store: `kmatrix.db` in the results directory (logs go to `logs/` beside it). */
+export function defaultDb(env: NodeJS.ProcessEnv = process.env): string {
+  return join(resultsRoot(env), 'kmatrix.db');
+}
+
+/** How --db's default reads in help texts. */
+export const DB_HELP = 'result store (default: $KMATRIX_RESULTS/kmatrix.db, else $XDG_DATA_HOME/kmatrix/kmatrix.db, else ~/.local/share/kmatrix/kmatrix.db)';
 
 /** Options shared by every command that selects cells. */
 export interface CellOptions {
@@ -52,16 +59,9 @@ export function kconfigAddLines(value: string): FragmentLine[] {
 /** The matrix and the cells selected by --matrix/--cells/--kconfig/--kconfig-add/--variants. */
 export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[]; shard: ShardSpec | null } {
   let matrix = loadMatrix(o.matrix ?? DEFAULT_MATRIX);
-  if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, o.kconfigAdd ?? []);
-  else if (o.kconfigAdd?.length) {
-    // Extra lines on every cell of the matrix.
-    const extra = o.kconfigAdd.map(kconfigAddLines);
-    const cells = matrix.cells.map((c) => {
-      const fragment = mergeFragments([c.fragment, ...extra]);
-      return { ...c, fragment, hash: hashOf([c.hash, fragment.map((l) => [l.symbol, l.value])]) };
-    });
-    matrix = { ...matrix, cells, hash: hashOf(cells.map((c) => [c.name, c.hash])) };
-  }
+  const extra = mergeFragments((o.kconfigAdd ?? []).map(kconfigAddLines));
+  if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, extra);
+  else if (extra.length) matrix = withExtraLines(matrix, extra);
   let cells = matrix.cells;
   if (o.variants !== undefined) {
     const wanted = o.variants.split(',').map((v) => v.trim()).filter(Boolean);
@@ -105,46 +105,6 @@ export function shardWeights(o: CellOptions): Map<string, number> | undefined {
     throw new InputError('--shard-weights', null, null, `cannot read '${o.shardWeights}': ${(e as Error).message}`);
   }
   return parseWeights(text, resolve(o.shardWeights));
-}
-
-/** Build an ad-hoc matrix (TuxMake-style flags): one config from --kconfig, the template's variants and settings. */
-export function adhocMatrix(template: Matrix, kconfig: string, adds: string[]): Matrix {
-  const isFile = kconfig.includes('/') || existsSync(kconfig);
-  const base = isFile ? resolve(kconfig) : kconfig;
-  if (isFile && !existsSync(base)) throw new InputError('--kconfig', null, null, `config file not found: ${kconfig}`);
-  if (!isFile && !/^[A-Za-z0-9_.+-]+$/.test(kconfig)) throw new InputError('--kconfig', null, null, `'${kconfig}' is not a Kconfig target name`);
-  const name = basename(kconfig).replace(/\.config$/, '').replace(/[^A-Za-z0-9._+-]/g, '_');
-  const extra = mergeFragments(adds.map(kconfigAddLines));
-  const cells: Cell[] = Object.entries(template.file.variants).map(([vname, v]) => {
-    const vlines = v.config.flatMap((l) => parseFragment(l, 'variant'));
-    const fragment = mergeFragments([extra, vlines]);
-    const def = {
-      arch: template.file.arch,
-      crossCompile: template.file.cross_compile,
-      base: isFile ? readFileSync(base, 'utf8') : base,
-      fragment: fragment.map((l) => [l.symbol, l.value]),
-      targets: template.file.targets,
-      artifacts: template.file.artifacts,
-    };
-    return {
-      name: `${name}/${vname}`,
-      config: name,
-      variant: vname,
-      arch: template.file.arch,
-      crossCompile: template.file.cross_compile,
-      base,
-      fragment,
-      targets: template.file.targets,
-      artifacts: template.file.artifacts,
-      timeout: template.file.timeout,
-      runtime: template.file.runtime,
-      image: template.file.image ?? null,
-      ociRuntime: template.file.oci_runtime ?? null,
-      runtimeFlags: template.file.runtime_flags,
-      hash: hashOf(def),
-    };
-  });
-  return { name: `${template.name}+adhoc`, path: null, hash: hashOf(cells.map((c) => [c.name, c.hash])), file: template.file, cells };
 }
 
 /** The --shard/--shards/--shard-weights options (run, diff, check). */

@@ -13,27 +13,34 @@ export class MissingBuildsError extends Error {
   }
 }
 
-/** What ensureBuilds needs. */
-export interface EnsureOptions {
+/** What every command that builds needs: the store, the tree and matrix, the runtime, where things go, how many at once. */
+export interface BuildContext {
   store: Store;
   tree: string;
   matrix: Matrix;
-  cells: Cell[];
-  shas: string[];
   /** Runtime name stored builds must have been made with (host, podman, docker). */
   runtimeName: string;
   /** The runtime, created only if something has to be built. */
   runtime: () => Promise<Runtime>;
-  noBuild?: boolean;
-  /** Build everything again (passed to runMatrix as `rebuild`). */
-  rebuild?: boolean;
   cache: string;
   resultsDir: string;
   jobs?: number;
   makeJobs?: number;
+  /** Command line recorded with the runs. */
   command: string;
   progress?: RunOptions['progress'];
   signal?: AbortSignal;
+}
+
+/** What ensureBuilds needs besides the context: which cells at which commits, and whether it may (re)build. */
+export interface EnsureOptions extends BuildContext {
+  cells: Cell[];
+  shas: string[];
+  noBuild?: boolean;
+  /** Build everything again (passed to runMatrix as `rebuild`). */
+  rebuild?: boolean;
+  /** Run every cell through runMatrix even when stored, so the builds belong to a run of this command (its result cache still applies). */
+  record?: boolean;
 }
 
 /** The stored build of a cell at a commit made with the cell's current definition under the runtime, if any. */
@@ -53,7 +60,7 @@ export async function ensureBuilds(o: EnsureOptions): Promise<{ builds: Map<stri
     const m = new Map<string, LoadedBuild>();
     have.set(sha, m);
     for (const cell of o.cells) {
-      const b = o.rebuild ? null : storedBuild(o.store, sha, cell, o.runtimeName);
+      const b = o.rebuild || o.record ? null : storedBuild(o.store, sha, cell, o.runtimeName);
       if (b) m.set(cell.name, b);
       else missing.set(sha, [...(missing.get(sha) ?? []), cell]);
     }

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { MatrixSchema, type MatrixFile } from './schema.js';
 
 /** One buildable cell of the matrix: `<config>/<variant>` with everything needed to build it. */
@@ -118,8 +118,11 @@ export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
-/** Expand a validated matrix file into cells (throws InputError for semantic problems). */
-export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: LineCounter): Cell[] {
+/**
+ * Expand a validated matrix file into cells (throws InputError for semantic problems). `extra` lines (ad-hoc
+ * --kconfig-add) follow each config's own lines, before the variant's.
+ */
+export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: LineCounter, extra: readonly FragmentLine[] = []): Cell[] {
   const named = new Map<string, FragmentLine[]>();
   for (const [name, frag] of Object.entries(m.fragments)) {
     named.set(
@@ -149,14 +152,16 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
         throw new InputError(file, pos.line, pos.column, `exclude names unknown variant '${v}' (known: ${Object.keys(m.variants).join(', ')})`);
       }
     }
-    const base = /[/]/.test(cfg.base) || /\.config$/.test(cfg.base) ? resolve(dirname(file), cfg.base) : cfg.base;
-    if (base !== cfg.base && !existsSync(base)) {
+    const isFile = /[/]/.test(cfg.base) || /\.config$/.test(cfg.base);
+    const base = isFile ? resolve(dirname(file), cfg.base) : cfg.base;
+    if (isFile && !existsSync(base)) {
       const pos = locate(doc, lc, ['configs', cname, 'base']);
       throw new InputError(file, pos.line, pos.column, `base config file not found: ${cfg.base}`);
     }
     const configLines = mergeFragments([
       ...resolveNamed(['configs', cname, 'fragments'], cfg.fragments),
       inlineLines(file, doc, lc, ['configs', cname, 'config'], cfg.config),
+      extra,
     ]);
     for (const [i, vname] of wanted.entries()) {
       const variant = m.variants[vname];
@@ -180,7 +185,8 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
       const def = {
         arch: m.arch,
         crossCompile: m.cross_compile,
-        base: base === cfg.base ? base : readFileSync(base, 'utf8'),
+        // A config file counts by its content (an absolute path too), a Kconfig target by its name.
+        base: isFile ? readFileSync(base, 'utf8') : base,
         fragment: fragment.map((l) => [l.symbol, l.value]),
         targets: cfg.targets ?? m.targets,
         artifacts: cfg.artifacts ?? m.artifacts,

@@ -8,7 +8,7 @@
  * shard, unless that shard is already full, then its next best.
  */
 import { createHash } from 'node:crypto';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import type { Cell } from './load.js';
 
 /** One shard of N, 1-based (`--shard 2/3`). */

@@ -1,5 +1,5 @@
 /** Renderers of `kmatrix check` (pure): terminal summary, paste-ready Markdown for under a patch's `---`, JSON. */
-import { cellLabels, diagnosticLine } from '../compare/diff.js';
+import { cellLabels, diagnosticLine } from './diagnostic.js';
 import { checkExitCode, newErrors, type CheckDiagnostic, type CheckResult, type PatchCheck } from '../compare/check.js';
 
 /** Reproducers by patch sha, then cell name (only failing cells need one). */

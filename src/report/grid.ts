@@ -1,5 +1,5 @@
 /** The history grid: commits (rows, newest first) × cells (columns), with first-failing markers (pure). */
-import { cellLabels, diagnosticLine } from '../compare/diff.js';
+import { cellLabels, diagnosticLine } from './diagnostic.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import type { LogExcerpt } from './log-excerpt.js';
 
@@ -107,12 +107,13 @@ const COLORS: Record<BuildStatus, string> = { PASS: '\x1b[32m', FAIL: '\x1b[31m'
 export function renderHistoryText(g: HistoryGrid, o: { color?: boolean; reproducers?: boolean } = {}): string {
   const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
   const label = (c: HistoryCommit) => `${c.sha.slice(0, 12)} ${c.label ? `[${c.label}] ` : ''}${clip(c.subject, 56)}`;
-  const w0 = Math.max(6, ...g.commits.map((c) => label(c).length));
+  const head = 'commit (newest first)';
+  const w0 = Math.max(head.length, ...g.commits.map((c) => label(c).length));
   const widths = g.cells.map((c) => Math.max(c.length, 5));
   const L: string[] = [];
   for (const n of g.notes ?? []) L.push(n);
   if (g.notes?.length) L.push('');
-  L.push([('commit (newest first)').padEnd(w0), ...g.cells.map((c, j) => c.padEnd(widths[j]!))].join('  ').trimEnd());
+  L.push([head.padEnd(w0), ...g.cells.map((c, j) => c.padEnd(widths[j]!))].join('  ').trimEnd());
   L.push(['-'.repeat(w0), ...widths.map((w) => '-'.repeat(w))].join('  '));
   g.commits.forEach((c, i) => {
     const row = [label(c).padEnd(w0)];

@@ -1,5 +1,5 @@
 /** The history grid as one self-contained HTML page: inline CSS and JS only, no network (pure). */
-import { cellLabels, diagnosticLine } from '../compare/diff.js';
+import { cellLabels, diagnosticLine } from './diagnostic.js';
 import { gridErrors, type HistoryEntry, type HistoryGrid } from './grid.js';
 
 /** Escape text for HTML content and attribute values. */

@@ -1,5 +1,5 @@
 /** JUnit XML for a nightly: one testcase per cell (pure). */
-import { diagnosticLine } from '../compare/diff.js';
+import { diagnosticLine } from './diagnostic.js';
 import type { NightlyReport } from './nightly-report.js';
 
 /** Escape text for XML content and attributes, dropping characters XML 1.0 forbids. */

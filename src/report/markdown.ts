@@ -1,5 +1,5 @@
 /** Markdown summary of a nightly (for a PR comment, a CI job summary or a mail) (pure). */
-import { cellLabels, diagnosticLine } from '../compare/diff.js';
+import { cellLabels, diagnosticLine } from './diagnostic.js';
 import { renderExcerpts } from './log-excerpt.js';
 import type { NightlyReport } from './nightly-report.js';
 

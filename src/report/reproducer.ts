@@ -1,9 +1,9 @@
 /** Reproducers: the exact shell commands that rebuild one cell at one commit, on the host or in its container (pure). */
-import { isAllConfigTarget } from '../build/config-file.js';
 import { makeArgv } from '../build/build.js';
 import { cellSlug } from '../build/paths.js';
 import { renderFragment } from '../kconfig/fragment.js';
 import type { Cell } from '../matrix/load.js';
+import { isAllConfigTarget } from '../matrix/support.js';
 import { runArgv, type ContainerSettings } from '../runtime/container.js';
 import { DEFAULT_IMAGE } from '../runtime/image.js';
 

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InputError } from '../matrix/errors.js';
-import type { BuildStatus, Diagnostic } from '../types.js';
+import { InputError } from '../errors.js';
+import type { BuildStatus, CommitInfo, Diagnostic } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** An open result store. */
@@ -173,15 +173,6 @@ export function storeId(db: Store): string {
 /** Mark a run finished. */
 export function finishRun(db: Store, runId: number, now = new Date()): void {
   db.prepare(`UPDATE runs SET finished_at = ? WHERE id = ?`).run(now.toISOString(), runId);
-}
-
-/** A commit as recorded. */
-export interface CommitInfo {
-  sha: string;
-  treeSha: string;
-  subject: string;
-  author: string;
-  authorDate: string;
 }
 
 /** Insert or refresh a commit. */

@@ -1,7 +1,7 @@
 /** Read queries for diff, nightly and report (the write side lives in db.ts). */
 import type { Cell } from '../matrix/load.js';
-import type { Diagnostic } from '../types.js';
-import { buildDiagnostics, type CommitInfo, type Store, type StoredBuild } from './db.js';
+import type { CommitInfo, Diagnostic } from '../types.js';
+import { buildDiagnostics, type Store, type StoredBuild } from './db.js';
 
 /** A stored build with everything reports need: diagnostics, the cell definition, the tree and commit subject. */
 export interface LoadedBuild extends StoredBuild {

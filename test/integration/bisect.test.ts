@@ -4,7 +4,7 @@ import { bisectCommand as bisectRaw, type BisectDeps, type BisectFlags } from '.
 import { nightlyCommand as nightlyRaw } from '../../src/cli/nightly.js';
 import { guarded } from '../helpers/checkout.js';
 import { git } from '../../src/build/git.js';
-import type { BisectResultDoc } from '../../src/compare/bisect.js';
+import type { BisectResultDoc } from '../../src/store/bisects.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';
 

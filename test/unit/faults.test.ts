@@ -9,7 +9,8 @@ import { loadMatrix } from '../../src/matrix/load.js';
 import { runMatrix, type RunResult } from '../../src/pipeline.js';
 import { runNightly } from '../../src/compare/nightly.js';
 import { renderJunit } from '../../src/report/junit.js';
-import { exitCodeFor } from '../../src/report/table.js';
+import { nightlyReport } from '../../src/report/nightly-report.js';
+import { exitCodeFor } from '../../src/report/run-json.js';
 import type { Runtime } from '../../src/runtime/runtime.js';
 import { buildDiagnostics, openStore, runBuilds, type Store } from '../../src/store/db.js';
 import { lastNightly } from '../../src/store/queries.js';
@@ -125,8 +126,8 @@ describe('only complete nightlies are baselines', () => {
     const { tree, shas } = fakeTree(2);
     const results = mkdtempSync(join(tmpdir(), 'kmatrix-faults-'));
     const store = openStore(join(results, 'kmatrix.db'));
-    const nightly = (ref: string, rt: Runtime, rebuild = false) =>
-      runNightly({
+    const nightly = async (ref: string, rt: Runtime, rebuild = false) =>
+      nightlyReport(await runNightly({
         store,
         tree,
         matrix,
@@ -139,7 +140,7 @@ describe('only complete nightlies are baselines', () => {
         resultsDir: results,
         command: 'nightly',
         progress: 'silent',
-      });
+      }));
     const good = fakeRuntime(matrix.cells);
     const first = await nightly(shas[0]!, good);
     expect(first.report.partial).toBeNull();

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../src/matrix/errors.js';
-import { loadMatrix, parseMatrix } from '../../src/matrix/load.js';
+import { InputError } from '../../src/errors.js';
+import { loadMatrix, parseMatrix, type Cell } from '../../src/matrix/load.js';
+import { parseFragment } from '../../src/kconfig/fragment.js';
 import { cellMatcher } from '../../src/matrix/glob.js';
-import { adhocMatrix, selectCells } from '../../src/cli/options.js';
+import { selectCells } from '../../src/cli/options.js';
+import { adhocMatrix } from '../../src/matrix/adhoc.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kmatrix-matrix-'));
@@ -151,6 +153,17 @@ describe('cell selection', () => {
     expect(cells.map((c) => c.name)).toEqual(['omap2plus_defconfig/UP', 'omap2plus_defconfig/SMP']);
     expect(cells[0]!.base).toBe('omap2plus_defconfig');
     expect(cells[0]!.fragment.map((l) => `${l.symbol}=${l.value}`)).toEqual(['ZRAM=m', 'SMP=n']);
+  });
+
+  it('ad-hoc cells get the variant fragments (files and named) like matrix cells, the same cell as the matrix would give', () => {
+    writeFileSync(join(dir, 'smp.config'), 'CONFIG_SMP=y\nCONFIG_NR_CPUS=4\n');
+    const yaml = `version: 1\nname: v\narch: arm\ncross_compile: arm-linux-gnueabi-\ntargets: [vmlinux]\nfragments:\n  four: {lines: ["CONFIG_HOTPLUG_CPU=y"]}\nvariants:\n  SMP: {fragments: [smp.config, four], config: ["CONFIG_ZRAM=m"]}\nconfigs:\n  allnoconfig: {base: allnoconfig, config: ["CONFIG_MODULES=y"]}\n`;
+    const template = load(yaml);
+    const adhoc = adhocMatrix(template, 'allnoconfig', parseFragment('CONFIG_MODULES=y', '--kconfig-add'));
+    const lines = (c: Cell) => c.fragment.map((l) => `${l.symbol}=${l.value}`);
+    expect(lines(adhoc.cells[0]!)).toEqual(['MODULES=y', 'SMP=y', 'NR_CPUS=4', 'HOTPLUG_CPU=y', 'ZRAM=m']);
+    // Same definition as the matrix's own cell: same hash, so stored results are shared.
+    expect(adhoc.cells[0]!.hash).toBe(template.cells[0]!.hash);
   });
 
   it('rejects bad flags with exit code 2 and the flag named', () => {

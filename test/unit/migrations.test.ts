@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore, runBuilds } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { lastNightly, loadBuild, partialNightliesSince } from '../../src/store/queries.js';
-import { bisectSteps, loadBisect } from '../../src/compare/bisect.js';
+import { bisectSteps, loadBisect } from '../../src/store/bisects.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/store');
 

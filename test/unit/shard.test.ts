@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseShard, parseWeights, planShards, shardCells, shardFromEnv, type ShardKeyCell } from '../../src/matrix/shard.js';
-import { InputError } from '../../src/matrix/errors.js';
+import { InputError } from '../../src/errors.js';
 
 /** Arbitrary distinct cells (names unique, as a matrix guarantees). */
 const cellsArb = fc

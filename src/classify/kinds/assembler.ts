@@ -6,12 +6,11 @@
  * is one error: the first line's message is kept.
  */
 import { defaultFingerprint, defineUnit, draft, int } from '../unit.js';
-import { followMakeTarget } from './make.js';
+import { followMakeTarget, objectBeingBuilt } from './make.js';
 
 const GAS = /^(?<file>\{standard input\}|[^\s:][^:]*?):(?<line>\d+): (?<lvl>Error|Warning): (?<msg>.*)$/;
 const HEADER = /^(?:\{standard input\}|[^\s:][^:]*?): Assembler messages:$/;
 const TEMP = /^(?:\{standard input\}|<[^>]*>|\/tmp\/.*|.*\/cc[\w]{6}\.s)$/;
-const BUILDING = /^ {2}(?:CC|AS|CC \[M\]|AS \[M\])\s+(?<obj>\S+\.o)$/;
 
 /** Unit recognising assembler errors and warnings. */
 export const assembler = defineUnit({
@@ -29,8 +28,7 @@ export const assembler = defineUnit({
     if (!TEMP.test(m.groups.file!)) {
       return { draft: draft('assembler', severity, msg, { file: ctx.rel(m.groups.file!), line: int(m.groups.line) }) };
     }
-    let obj: string | null = null;
-    for (let i = ctx.recent.length - 1; i >= 0 && obj === null; i--) obj = BUILDING.exec(ctx.recent[i]!)?.groups?.obj ?? null;
+    const obj = objectBeingBuilt(ctx.recent);
     const d = draft('assembler', severity, msg, { file: obj === null ? null : ctx.rel(obj) });
     // Only an error fails the object, so only then is make's next failing target this object.
     return severity === 'error' ? { draft: d, follow: followMakeTarget } : { draft: d };

@@ -36,3 +36,14 @@ export const followMakeTarget = {
     return true;
   },
 };
+
+const BUILDING = /^ {2}(?:CC|AS)(?: \[M\])?\s+(?<obj>\S+\.o)$/;
+
+/** The object named by the last kbuild `CC`/`AS` line in the look-back, if any. */
+export function objectBeingBuilt(recent: readonly string[]): string | null {
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const obj = BUILDING.exec(recent[i]!)?.groups?.obj;
+    if (obj !== undefined) return obj;
+  }
+  return null;
+}

@@ -1,7 +1,7 @@
 /** Stored builds → what reports show: reproducer and log excerpts (reads logs: I/O). */
-import type { HistoryBuild } from '../report/grid.js';
-import { logExcerpts, readLog, type ExcerptOptions, type LogExcerpt } from '../report/log-excerpt.js';
-import { reproducer } from '../report/reproducer.js';
+import type { HistoryBuild } from './grid.js';
+import { logExcerpts, readLog, type ExcerptOptions, type LogExcerpt } from './log-excerpt.js';
+import { reproducer } from './reproducer.js';
 import type { LoadedBuild } from '../store/queries.js';
 
 /** The reproducer of a stored build (null when its cell definition is not recorded). */

@@ -1,0 +1,37 @@
+/** What `run` and `classify` print besides the grid: the exit code of a set of statuses and the `--json` shape of a build. */
+import type { BuildStatus, Diagnostic } from '../types.js';
+
+/** The minimum `run --json` needs from a build. */
+export interface RunJsonBuild {
+  commit: { sha: string; subject: string };
+  cell: { name: string };
+  status: BuildStatus;
+  seconds: number;
+  diagnostics: Diagnostic[];
+}
+
+/** Exit code for a set of build statuses: 0 all PASS, 1 any FAIL, 3 any ERROR and no FAIL. */
+export function exitCodeFor(statuses: BuildStatus[]): 0 | 1 | 3 {
+  if (statuses.includes('FAIL')) return 1;
+  if (statuses.includes('ERROR')) return 3;
+  return 0;
+}
+
+/** The JSON shape `run --json` prints for one build. */
+export function buildJson(
+  b: RunJsonBuild & { stage?: string; logPath?: string; toolchain?: string; exitCode?: number | null; cached?: boolean },
+): Record<string, unknown> {
+  return {
+    commit: b.commit.sha,
+    subject: b.commit.subject,
+    cell: b.cell.name,
+    status: b.status,
+    seconds: Math.round(b.seconds * 100) / 100,
+    stage: b.stage ?? null,
+    exitCode: b.exitCode ?? null,
+    toolchain: b.toolchain ?? null,
+    log: b.logPath ?? null,
+    cached: b.cached ?? false,
+    diagnostics: b.diagnostics,
+  };
+}
