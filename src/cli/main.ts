@@ -93,7 +93,10 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
     const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     let output: string;
-    if (f.json) output = JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n';
+    if (f.json) {
+      const doc = { ...(shard ? { shard: `${shard.index}/${shard.total}` } : {}), builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt };
+      output = JSON.stringify(doc, null, 2) + '\n';
+    }
     else {
       // The same grid as `kmatrix report`: the last given revision first, each error once, reproducers.
       const commits = [...new Map(builds.map((b) => [b.commit.sha, b.commit])).values()].reverse();
