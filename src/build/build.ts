@@ -156,7 +156,8 @@ export async function buildCell(job: BuildJob): Promise<BuildOutcome> {
     const full = r.exitCode !== 0 ? environmentFault(tail(plainLog), [buildDir, dirname(job.logPath)]) : null;
     if (full) infra.push(full);
     if (r.aborted) infra.unshift(interrupted(job.signal?.reason));
-    const diagnostics = [...extra, ...infra, ...logDiags];
+    // The classifier reports a full disk too (for `classify`); keep this one, which says where and how much is free.
+    const diagnostics = [...extra, ...infra, ...(full ? logDiags.filter((d) => d.fingerprint !== full.fingerprint) : logDiags)];
     const status = buildStatus({
       diagnostics,
       exitCode: r.exitCode,

@@ -20,6 +20,7 @@ describe('kinds describe themselves (issue #10 item 6)', () => {
       assembler: 1,
       objtool: 1,
       'link-undefined': 2,
+      'link-error': 2,
       'modpost-undefined': 3,
       'modpost-missing-license': 3,
       'modpost-other': 3,
