@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
@@ -9,7 +9,9 @@ import { acquireLock } from './build/lock.js';
 import { fingerprint } from './classify/fingerprint.js';
 import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
+import { reapOrphanGroups, subdirs } from './runtime/host.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
+import { claimRun, markInFlight, recoverAbandonedRuns } from './pipeline/recover.js';
 import {
   buildDiagnostics,
   cachedBuild,
@@ -91,6 +93,12 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
   const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs);
   const limit = pLimit(jobs);
 
+  const recovered = await recoverAbandonedRuns(o.store, o.resultsDir);
+  if (recovered.runs > 0) {
+    process.stderr.write(
+      `kmatrix: found ${recovered.runs} run(s) of a kmatrix that was killed; ${recovered.builds} build(s) it had in flight are recorded as interrupted (ERROR) and will be built again\n`,
+    );
+  }
   const runId = startRun(o.store, {
     command: o.command,
     toolVersion: TOOL_VERSION,
@@ -101,10 +109,15 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
     host: hostname(),
     cells: o.cells.map((c) => c.name),
   });
+  claimRun(o.resultsDir, runId);
   // The worktree is locked only once something must be built: a fully cached run never waits.
   let release: (() => void) | null = null;
   const lockWorktree = async (onWait: (pid: number) => void) => {
-    release ??= await acquireLock(slot.lockFile, { onWait });
+    if (release) return;
+    release = await acquireLock(slot.lockFile, { onWait, signal: o.signal });
+    // Whoever held the slot before may have been killed with SIGKILL: its make groups die now.
+    const killed = reapOrphanGroups(subdirs(join(slot.root, 'build')).flatMap(subdirs));
+    if (killed.length > 0) process.stderr.write(`kmatrix: killed ${killed.length} build(s) left running by a kmatrix that died\n`);
   };
   const builds: RunBuild[] = [];
   /** (commit, cell) → why it has no recorded build (even recording an ERROR failed, e.g. the store is unwritable). */
@@ -208,7 +221,20 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
           try {
             await lockWorktree((pid) => {
               task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (waiting for process ${pid}, building in this tree)`;
+              if (plain) process.stderr.write(`kmatrix: ${commit.sha.slice(0, 12)}: waiting for process ${pid}, building in this tree\n`);
             });
+            // Another kmatrix may have built some of these while this one waited: reuse, never build twice.
+            for (const cell of [...todo]) {
+              const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
+              if (!hit) continue;
+              builds.push(hit);
+              done.push(hit);
+              todo.splice(todo.indexOf(cell), 1);
+            }
+            if (todo.length === 0) {
+              task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached, built meanwhile by another kmatrix)`;
+              return;
+            }
             await checkoutWorktree(o.tree, slot.worktree, commit.sha);
           } catch (e) {
             if (o.signal?.aborted) throw e;
@@ -237,6 +263,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                   const tick = setInterval(show, 1000);
                   const startedAt = new Date().toISOString();
                   const logPath = logPathOf(commit, cell);
+                  let marker: string | null = null;
                   try {
                     const toolchain = identities.get(cell.crossCompile)!;
                     const unidentified = identityErrors.get(cell.crossCompile);
@@ -245,6 +272,18 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                       return;
                     }
                     let r: BuildOutcome;
+                    // If kmatrix is killed (SIGKILL) mid-build, the next kmatrix records this build as interrupted.
+                    marker = markInFlight({
+                      runId,
+                      commit,
+                      cell: { name: cell.name, hash: cell.hash, definition: cell },
+                      stage,
+                      runtime: toolchain.runtime,
+                      image: toolchain.image,
+                      toolchain: toolchain.compiler,
+                      startedAt,
+                      logPath,
+                    });
                     try {
                       r = await buildCell({
                         srcDir: slot.worktree,
@@ -276,10 +315,13 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                     throw e;
                   } finally {
                     clearInterval(tick);
+                    if (marker) rmSync(marker, { force: true });
                   }
                 }),
             })),
-            { concurrent: true, exitOnError: false },
+            // registerSignalListeners: a Listr made inside a task is a root Listr of its own; by default it
+            // takes SIGINT and calls process.exit(127) (what Ctrl-C did before), bypassing interruptible().
+            { concurrent: true, exitOnError: false, registerSignalListeners: false },
           );
         },
       })),

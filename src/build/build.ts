@@ -1,4 +1,19 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -15,6 +30,49 @@ import { isAllConfigTarget, srcArch } from '../matrix/support.js';
 import { applyFragment } from './config-file.js';
 
 const INFRA_BASE = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
+
+/** Output lines that mean the machine, not the code, failed the build (gcc/as/ld/make report them as plain errors). */
+const ENV_FAULT = /^.*(?:No space left on device|Disk quota exceeded).*$/m;
+
+/** An infra diagnostic when the log shows a full disk (what the compiler printed, where, and how much is free there). */
+export function environmentFault(logTail: string, dirs: string[]): Diagnostic | null {
+  const line = ENV_FAULT.exec(logTail)?.[0]?.trim();
+  if (!line) return null;
+  const free = dirs.map((d) => {
+    try {
+      const st = statfsSync(d);
+      return `${d}: ${Math.floor((st.bavail * st.bsize) / 1024)} KiB free`;
+    } catch {
+      return `${d}: unknown`;
+    }
+  });
+  const message = `disk full: ${line} (${free.join('; ')})`;
+  return { ...INFRA_BASE, message, fingerprint: fingerprint({ ...INFRA_BASE, message: 'disk full' }) };
+}
+
+/** The infra diagnostic of a build stopped by an interrupt (Ctrl-C, SIGTERM, SIGHUP: the abort reason). */
+export function interrupted(reason: unknown): Diagnostic {
+  const why = typeof reason === 'string' ? reason : 'abort';
+  const message = `interrupted (${why}): kmatrix was stopped during this build; the build was killed`;
+  return { ...INFRA_BASE, message, fingerprint: fingerprint({ ...INFRA_BASE, message: 'interrupted' }) };
+}
+
+/** The last `bytes` of a file as text ('' if unreadable). */
+function tail(file: string, bytes = 256 * 1024): string {
+  try {
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(size, bytes));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
 
 /** Everything one build of one cell at one commit needs. */
 export interface BuildJob {
@@ -95,6 +153,9 @@ export async function buildCell(job: BuildJob): Promise<BuildOutcome> {
     const infra: Diagnostic[] = r.infraError
       ? [{ ...INFRA_BASE, message: r.infraError, fingerprint: fingerprint({ ...INFRA_BASE, message: r.infraError }) }]
       : [];
+    const full = r.exitCode !== 0 ? environmentFault(tail(plainLog), [buildDir, dirname(job.logPath)]) : null;
+    if (full) infra.push(full);
+    if (r.aborted) infra.unshift(interrupted(job.signal?.reason));
     const diagnostics = [...extra, ...infra, ...logDiags];
     const status = buildStatus({
       diagnostics,

@@ -5,9 +5,9 @@ import { execa } from 'execa';
 import { InputError } from '../errors.js';
 import type { CommitInfo } from '../types.js';
 
-/** Run git in `dir`; returns trimmed stdout or throws with git's own message. */
-export async function git(dir: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const r = await execa('git', ['-C', dir, ...args], { reject: false, env, stdin: 'ignore' });
+/** Run git in `dir`; returns trimmed stdout or throws with git's own message (an abort kills git). */
+export async function git(dir: string, args: string[], env?: Record<string, string>, signal?: AbortSignal): Promise<string> {
+  const r = await execa('git', ['-C', dir, ...args], { reject: false, env, stdin: 'ignore', cancelSignal: signal });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} (in ${dir}): ${String(r.stderr).trim() || r.shortMessage}`);
   return String(r.stdout).trim();
 }

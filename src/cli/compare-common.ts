@@ -14,6 +14,9 @@ import { createRuntime, resolveRuntime, runtimeSettings } from '../runtime/selec
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
 import { DB_HELP, DEFAULT_MATRIX, defaultDb, positiveInt } from './options.js';
 
+export { interruptible } from './signals.js';
+import { interruptible } from './signals.js';
+
 /** Exit codes every command uses (0 all PASS, 1 any FAIL, 2 usage/input, 3 infrastructure or interrupted). */
 export const CODES = { OK: 0, FAIL: 1, USAGE: 2, INFRA: 3 } as const;
 
@@ -82,29 +85,10 @@ export function runtimeFor(cells: Cell[], f: StoreFlags, deps: CommandDeps, cach
       (made ??= (async () => {
         const rt = createRuntime(settings, { cache });
         if (rt instanceof ContainerRuntime) {
-          await ensureImage(rt.settings, rt.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`));
+          await ensureImage(rt.settings, rt.settings.image, join(cache, 'image'), (s) => process.stderr.write(`${s}\n`), deps.signal);
         }
         return rt;
       })()),
-  };
-}
-
-/** Ctrl-C / SIGTERM → abort (finished builds stay recorded); a second signal exits. Returns the signal and a disposer. */
-export function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const onSig = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130);
-    process.stderr.write(`\nkmatrix: ${sig}: stopping builds (finished builds are recorded)\n`);
-    ac.abort();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
-    },
   };
 }
 

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { cacheRoot } from '../build/paths.js';
 import { buildImage, DEFAULT_IMAGE, listImages } from '../runtime/image.js';
 import { resolveRuntime, RUNTIME_CHOICES, type RuntimeChoice, type RuntimeOverrides } from '../runtime/select.js';
+import { interruptible } from './signals.js';
 
 /** Runtime flags as commander parses them. */
 export interface RuntimeFlags {
@@ -48,6 +49,7 @@ export function registerImageCommands(program: Command): void {
   ).action(async (f: RuntimeFlags & { dockerfile?: boolean; verbose?: boolean }) => {
     const engine = engineOf(f);
     const name = f.image ?? DEFAULT_IMAGE;
+    const intr = interruptible();
     const r = await buildImage({
       engine: { engine, ociRuntime: f.ociRuntime ?? null },
       image: name,
@@ -55,7 +57,8 @@ export function registerImageCommands(program: Command): void {
       dockerfile: f.dockerfile,
       verbose: f.verbose,
       log: (s) => process.stderr.write(`${s}\n`),
-    });
+      signal: intr.signal,
+    }).finally(intr.dispose);
     process.stderr.write(`kmatrix: built ${name} (packages ${r.hash}) in ${r.seconds.toFixed(1)} s\n`);
     process.stdout.write(`${r.id}\n`);
   });

@@ -10,7 +10,8 @@ import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerClassifyCommand } from './classify.js';
 import { registerCompareCommands } from './compare.js';
-import { addStoreFlags, CODES, interruptible, paths, runtimeFor, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, paths, runtimeFor, type StoreFlags } from './compare-common.js';
+import { guardSignals, interruptible } from './signals.js';
 import { registerDoctor } from './doctor.js';
 import { registerImageCommands } from './image.js';
 import { HostRuntime } from '../runtime/host.js';
@@ -59,18 +60,21 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   const tree = treeOverride ?? p.tree;
   // Bad trees, revisions and --db are usage errors: reported before anything is written or an image is made.
   await preflight({ tree, revs, cells: cells.length ? cells : matrix.cells, dbPath });
-  // Cells of one matrix share their runtime settings: one runtime for the whole run (made only when a shard has cells).
-  const rt = runtimeFor(cells.length ? cells : matrix.cells, f, {}, cache);
-  const runtime = cells.length ? await rt.get() : null;
-  const store = openStore(dbPath);
+  // From here on a signal stops the work cleanly (an image build included) and exits 3.
   const intr = interruptible();
+  let store: ReturnType<typeof openStore> | null = null;
   try {
+    // Cells of one matrix share their runtime settings: one runtime for the whole run (made only when a shard has cells).
+    const rt = runtimeFor(cells.length ? cells : matrix.cells, f, { signal: intr.signal }, cache);
+    const runtime = cells.length ? await rt.get() : null;
+    const db = openStore(dbPath);
+    store = db;
     const { builds, missing } = await runMatrix({
       tree,
       matrix,
       cells,
       revisions: revs,
-      store,
+      store: db,
       cache,
       resultsDir,
       // A shard without cells runs nothing: no runtime (and no image) is needed for it.
@@ -89,18 +93,21 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
     for (const m of missing) process.stderr.write(`kmatrix: ${m.cell.name} @ ${m.commit.sha.slice(0, 12)} has no result: ${m.reason}\n`);
     const notBuilt = missing.map((m) => ({ commit: m.commit.sha, cell: m.cell.name, reason: m.reason }));
     let output: string;
-    if (f.json) output = JSON.stringify({ builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt }, null, 2) + '\n';
+    if (f.json) {
+      const doc = { ...(shard ? { shard: `${shard.index}/${shard.total}` } : {}), builds: builds.map((b) => buildJson({ ...b, toolchain: b.toolchain })), missing: notBuilt };
+      output = JSON.stringify(doc, null, 2) + '\n';
+    }
     else {
       // The same grid as `kmatrix report`: the last given revision first, each error once, reproducers.
       const commits = [...new Map(builds.map((b) => [b.commit.sha, b.commit])).values()].reverse();
-      const stored = builds.map((b) => loadBuild(store, b.buildId)).filter((b): b is LoadedBuild => b !== null);
+      const stored = builds.map((b) => loadBuild(db, b.buildId)).filter((b): b is LoadedBuild => b !== null);
       const grid = historyGrid(commits, cells.map((c) => c.name), stored.map(historyBuild));
       output = renderHistoryText(grid, { color: process.stdout.isTTY });
     }
     return { code, output };
   } finally {
     intr.dispose();
-    store.close();
+    store?.close();
   }
 }
 
@@ -132,7 +139,8 @@ export function program(): Command {
       .option('--path', 'prepare the tree if needed and print only its path'),
   ).action(async (f: RunFlags & { path?: boolean }) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    const tree = await ensureReplayTree(cacheRoot(), log);
+    const intr = interruptible();
+    const tree = await ensureReplayTree(cacheRoot(), log, intr.signal).finally(intr.dispose);
     if (f.path) {
       process.stdout.write(`${tree}\n`);
       return;
@@ -157,6 +165,7 @@ export function program(): Command {
 
 /** Run the CLI and map errors to exit codes. */
 export async function main(argv: string[]): Promise<void> {
+  guardSignals();
   try {
     await program().parseAsync(argv);
   } catch (e) {

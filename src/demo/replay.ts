@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { git } from '../build/git.js';
 import { acquireLock } from '../build/lock.js';
+import { subdirs } from '../runtime/host.js';
+import { alive, killProcessesUnder } from '../runtime/process.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** Debian's kernel source tarball the replay tree is made from. */
@@ -73,7 +75,7 @@ export function replayPath(cache: string): string {
 }
 
 /** Prepare (once; cached by stamp) the replay git tree: Debian's 6.1 source + our series; returns its path. */
-export async function ensureReplayTree(cache: string, log: (s: string) => void = () => {}): Promise<string> {
+export async function ensureReplayTree(cache: string, log: (s: string) => void = () => {}, signal?: AbortSignal): Promise<string> {
   const path = replayPath(cache);
   const stampFile = join(path, '.git', 'kmatrix-replay-stamp');
   await ensureTarball(log);
@@ -82,46 +84,78 @@ export async function ensureReplayTree(cache: string, log: (s: string) => void =
   if (ready()) return path;
   const release = await acquireLock(join(cache, 'replay', 'lock'), {
     onWait: (pid) => log(`kmatrix: waiting for process ${pid}, which is preparing the replay tree`),
+    signal,
   });
   try {
-    if (!ready()) await createReplayTree(cache, path, stamp, log);
+    if (!ready()) await createReplayTree(cache, path, stamp, log, signal);
   } finally {
     release();
   }
   return path;
 }
 
-/** Unpack, commit the baseline, apply the series, then move the finished repository into place. */
-async function createReplayTree(cache: string, path: string, stamp: string, log: (s: string) => void): Promise<void> {
+/** Remove work dirs (`tmp-<pid>`) of replay-tree creations whose process is dead; returns them. */
+export function removeStaleWork(replayDir: string): string[] {
+  const removed: string[] = [];
+  for (const d of subdirs(replayDir)) {
+    const m = /\/tmp-(\d+)$/.exec(d);
+    if (m && (Number(m[1]) === process.pid || !alive(Number(m[1])))) {
+      killProcessesUnder(d); // a tar or git still writing there after its kmatrix was killed
+      rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      removed.push(d);
+    }
+  }
+  return removed;
+}
 
-  const t0 = Date.now();
+/** Create the tree in a `tmp-<pid>` work dir that is removed whatever happens (failure, abort, exit). */
+async function createReplayTree(cache: string, path: string, stamp: string, log: (s: string) => void, signal?: AbortSignal): Promise<void> {
+  for (const d of removeStaleWork(join(cache, 'replay'))) log(`kmatrix: removed ${d}, left by an earlier run that was stopped`);
   const work = join(cache, 'replay', `tmp-${process.pid}`);
-  rmSync(work, { recursive: true, force: true });
+  const cleanup = () => rmSync(work, { recursive: true, force: true });
+  process.on('exit', cleanup);
+  try {
+    await fillReplayTree(work, path, stamp, log, signal);
+  } finally {
+    cleanup();
+    process.off('exit', cleanup);
+  }
+}
+
+/** Unpack, commit the baseline, apply the series, then move the finished repository into place. */
+async function fillReplayTree(work: string, path: string, stamp: string, log: (s: string) => void, signal?: AbortSignal): Promise<void> {
+  const t0 = Date.now();
+  const step = () => {
+    if (signal?.aborted) throw new ReplayError('replay tree creation interrupted; its work dir was removed');
+  };
   mkdirSync(work, { recursive: true });
   log(`kmatrix: unpacking ${SOURCE_TARBALL} (about 15 s)`);
-  await execa('tar', ['-xf', SOURCE_TARBALL, '-C', work]);
+  const tar = await execa('tar', ['-xf', SOURCE_TARBALL, '-C', work], { cancelSignal: signal, reject: false });
+  step();
+  if (tar.exitCode !== 0) throw new ReplayError(`could not unpack ${SOURCE_TARBALL}: ${String(tar.stderr).trim() || tar.shortMessage}`);
   const src = join(work, readdirSync(work)[0] ?? 'linux-source-6.1');
   const gi = join(src, '.gitignore');
   writeFileSync(gi, stripDebianGitignore(readFileSync(gi, 'utf8')));
   log('kmatrix: committing the baseline (about 30 s)');
   const env = { ...REPLAY_ENV };
-  await git(src, ['init', '-q', '-b', 'master'], env);
-  await git(src, ['config', 'core.autocrlf', 'false'], env);
-  await git(src, ['add', '-A'], env);
-  await git(src, ['commit', '-q', '-m', BASELINE_SUBJECT], env);
+  await git(src, ['init', '-q', '-b', 'master'], env, signal);
+  await git(src, ['config', 'core.autocrlf', 'false'], env, signal);
+  await git(src, ['add', '-A'], env, signal).finally(step);
+  await git(src, ['commit', '-q', '-m', BASELINE_SUBJECT], env, signal).finally(step);
   const patches = seriesFiles();
   log(`kmatrix: applying ${patches.length} patches`);
   const amEnv = { GIT_COMMITTER_NAME: REPLAY_ENV.GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL: REPLAY_ENV.GIT_COMMITTER_EMAIL };
   try {
-    await git(src, ['am', '--committer-date-is-author-date', '-q', ...patches], amEnv);
+    await git(src, ['am', '--committer-date-is-author-date', '-q', ...patches], amEnv, signal);
   } catch (e) {
+    step();
     throw new ReplayError(`the replay series does not apply: ${(e as Error).message}`);
   }
-  await git(src, ['gc', '--auto', '--quiet'], env).catch(() => {});
+  await git(src, ['gc', '--auto', '--quiet'], env, signal).catch(() => {});
+  step();
   writeFileSync(join(src, '.git', 'kmatrix-replay-stamp'), `${stamp}\n`);
   rmSync(path, { recursive: true, force: true });
   mkdirSync(join(path, '..'), { recursive: true });
   renameSync(src, path);
-  rmSync(work, { recursive: true, force: true });
   log(`kmatrix: replay tree ready at ${path} (${Math.round((Date.now() - t0) / 1000)} s)`);
 }

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { execLogged } from './host.js';
+import { execLogged, ProcessGroups } from './host.js';
+import { alive } from './process.js';
 import type { ExecResult, ExecSpec, Mount, Runtime, ToolchainIdentity } from './runtime.js';
 
 /** The container engines kmatrix drives. */
@@ -101,6 +102,14 @@ export function runArgv(s: ContainerSettings, name: string, req: RunRequest): st
 /** A container name unique to this process and call: `kmatrix-<pid>-<random>`. */
 export function containerName(pid = process.pid): string {
   return `kmatrix-${pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Of these container names, the kmatrix ones whose process is dead (left by a kmatrix killed with SIGKILL). */
+export function orphanContainers(names: string[], isAlive: (pid: number) => boolean = alive): string[] {
+  return names.filter((n) => {
+    const m = /^kmatrix-(\d+)-[0-9a-f]+$/.exec(n);
+    return m !== null && !isAlive(Number(m[1]));
+  });
 }
 
 const ULIMIT_HINT =
@@ -239,6 +248,8 @@ export class ContainerRuntime implements Runtime {
   /** Containers started and not yet known to be gone. */
   private readonly live = new Set<string>();
   private exitHook: (() => void) | null = null;
+  /** The engine clients' process groups (killed with kmatrix; the containers are removed by exitHook). */
+  private readonly groups = new ProcessGroups();
 
   constructor(readonly settings: ContainerSettings) {
     this.name = settings.engine;
@@ -263,14 +274,16 @@ export class ContainerRuntime implements Runtime {
       const s = this.settings;
       if (s.ccacheDir) mkdirSync(s.ccacheDir, { recursive: true });
       if (!onPath(s.engine)) return { id: null, error: formatFailure(engineMissing(s.engine)) };
+      await this.removeOrphans();
       const r = await execa(s.engine, [...globalArgs(s), 'image', 'inspect', '--format', '{{.Id}}', s.image], { reject: false, all: true });
       if (r.exitCode === 0) {
         const id = String(r.stdout).trim().split('\n')[0] ?? '';
         return { id: id.startsWith('sha256:') ? id : `sha256:${id}`, error: null };
       }
       const out = String(r.all ?? '');
-      const daemon = /Cannot connect to the Docker daemon/i.test(out) ? diagnoseEngineFailure(s, 125, out) : null;
-      return { id: null, error: formatFailure(daemon ?? imageMissing(s)) };
+      // The engine's own error says which: image not known, no daemon, a broken OCI runtime…
+      const why = engineErrorLine(out) ? diagnoseEngineFailure(s, 125, out) : null;
+      return { id: null, error: formatFailure(why ?? imageMissing(s)) };
     })();
     return this.ready;
   }
@@ -294,6 +307,19 @@ export class ContainerRuntime implements Runtime {
       this.versions.set(crossCompile, v);
     }
     return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
+  }
+
+  /** Remove the `kmatrix-<pid>-*` containers whose kmatrix process died without removing them (SIGKILL, power loss). */
+  async removeOrphans(): Promise<string[]> {
+    const s = this.settings;
+    const r = await execa(s.engine, [...globalArgs(s), 'ps', '-a', '--filter', 'name=^kmatrix-', '--format', '{{.Names}}'], { reject: false, timeout: 60_000 });
+    if (r.exitCode !== 0) return [];
+    const orphans = orphanContainers(String(r.stdout).split('\n').map((l) => l.trim()).filter(Boolean));
+    if (orphans.length > 0) {
+      process.stderr.write(`kmatrix: removing ${orphans.length} container(s) left by a kmatrix process that died: ${orphans.join(' ')}\n`);
+      await execa(s.engine, [...globalArgs(s), ...ENGINES[s.engine].forceRemove, ...orphans], { reject: false, timeout: 120_000 });
+    }
+    return orphans;
   }
 
   /** Kill and force-remove a container (idempotent; errors ignored: it may be gone already). */
@@ -327,7 +353,7 @@ export class ContainerRuntime implements Runtime {
     spec.signal?.addEventListener('abort', stop, { once: true });
     let r: ExecResult;
     try {
-      r = await execLogged({ argv, cwd: spec.cwd, mounts: [], logFile: spec.logFile, timeoutMs: spec.timeoutMs, signal: spec.signal });
+      r = await execLogged({ argv, cwd: spec.cwd, mounts: [], logFile: spec.logFile, timeoutMs: spec.timeoutMs, signal: spec.signal }, this.groups);
     } finally {
       if (timer) clearTimeout(timer);
       spec.signal?.removeEventListener('abort', stop);

@@ -1,12 +1,78 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
+import { alive, killGroup } from './process.js';
 import type { ExecResult, ExecSpec, Runtime, ToolchainIdentity } from './runtime.js';
 
 /** Grace period between SIGTERM and SIGKILL when stopping a build. */
 const KILL_GRACE_MS = 10_000;
 
+/** File in a command's cwd naming the process group kmatrix started there (`<kmatrix pid> <pgid>`), for cleanup after a SIGKILL. */
+export const GROUP_FILE = '.kmatrix-pgid';
+
+/**
+ * The process groups one runtime has running. If kmatrix exits while some are (a second Ctrl-C, a crash),
+ * the process `exit` hook SIGKILLs them synchronously: a detached group never outlives kmatrix.
+ */
+export class ProcessGroups {
+  private readonly live = new Set<number>();
+  private readonly hook = () => {
+    for (const pgid of this.live) killGroup(pgid, 'SIGKILL');
+  };
+
+  /** Track a group (its leader's pid); the exit hook is installed while any is live. */
+  add(pgid: number): void {
+    if (this.live.size === 0) process.on('exit', this.hook);
+    this.live.add(pgid);
+  }
+
+  /** The group has ended. */
+  delete(pgid: number): void {
+    this.live.delete(pgid);
+    if (this.live.size === 0) process.off('exit', this.hook);
+  }
+}
+
+/**
+ * Kill what a kmatrix process killed with SIGKILL left running in these dirs: the process group named in
+ * a dir's GROUP_FILE when its owner is dead and its leader still runs in that dir. Returns the groups killed.
+ */
+export function reapOrphanGroups(dirs: string[]): number[] {
+  const killed: number[] = [];
+  for (const dir of dirs) {
+    const file = join(dir, GROUP_FILE);
+    let owner: number;
+    let pgid: number;
+    try {
+      [owner = NaN, pgid = NaN] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+    } catch {
+      continue;
+    }
+    if (Number.isFinite(owner) && alive(owner)) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pgid}/cmdline`, 'utf8');
+    } catch {
+      /* gone */
+    }
+    // The pid may have been reused since: only a leader whose command line names this dir is ours.
+    if (Number.isFinite(pgid) && cmdline.includes(dir) && killGroup(pgid, 'SIGKILL')) killed.push(pgid);
+    rmSync(file, { force: true });
+  }
+  return killed;
+}
+
+/** Subdirectories of `dir` (none if it does not exist). */
+export function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(dir, d.name));
+  } catch {
+    return [];
+  }
+}
+
 /** Run a command in its own process group, output to the log, killing the whole group on timeout or abort. */
-export async function execLogged(spec: ExecSpec): Promise<ExecResult> {
+export async function execLogged(spec: ExecSpec, groups?: ProcessGroups): Promise<ExecResult> {
   const start = process.hrtime.bigint();
   let timedOut = false;
   let aborted = false;
@@ -23,17 +89,20 @@ export async function execLogged(spec: ExecSpec): Promise<ExecResult> {
     detached: true,
     reject: false,
   });
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
+  const pgid = child.pid;
+  const groupFile = join(spec.cwd, GROUP_FILE);
+  if (pgid !== undefined) {
+    groups?.add(pgid);
     try {
-      process.kill(-child.pid, sig);
+      writeFileSync(groupFile, `${process.pid} ${pgid}\n`);
     } catch {
-      /* already gone */
+      /* cwd not writable: only the in-process cleanup applies */
     }
-  };
+  }
   const stop = () => {
-    killGroup('SIGTERM');
-    setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
+    if (pgid === undefined) return;
+    killGroup(pgid, 'SIGTERM');
+    setTimeout(() => killGroup(pgid, 'SIGKILL'), KILL_GRACE_MS).unref();
   };
   const timer = spec.timeoutMs
     ? setTimeout(() => {
@@ -50,6 +119,12 @@ export async function execLogged(spec: ExecSpec): Promise<ExecResult> {
   const r = await child;
   if (timer) clearTimeout(timer);
   spec.signal?.removeEventListener('abort', onAbort);
+  if (pgid !== undefined) {
+    // The leader is gone; anything left in its group (a make child that ignored SIGTERM) goes too.
+    killGroup(pgid, 'SIGKILL');
+    groups?.delete(pgid);
+    rmSync(groupFile, { force: true });
+  }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const fd = openSync(spec.logFile, 'a');
   let infraError: string | null = null;
@@ -58,7 +133,7 @@ export async function execLogged(spec: ExecSpec): Promise<ExecResult> {
     writeSync(fd, `kmatrix: could not run ${cmd}: ${infraError}\n`);
   }
   if (timedOut) writeSync(fd, `kmatrix: build timed out after ${Math.round((spec.timeoutMs ?? 0) / 1000)} s\n`);
-  if (aborted) writeSync(fd, `kmatrix: build interrupted (Terminated)\n`);
+  if (aborted) writeSync(fd, `kmatrix: build interrupted (${typeof spec.signal?.reason === 'string' ? spec.signal.reason : 'aborted'})\n`);
   closeSync(fd);
   return {
     exitCode: r.exitCode ?? null,
@@ -81,6 +156,7 @@ export async function hostCompilerVersion(crossCompile: string): Promise<string>
 export class HostRuntime implements Runtime {
   readonly name = 'host' as const;
   private readonly versions = new Map<string, Promise<string>>();
+  private readonly groups = new ProcessGroups();
 
   /** The host compiler's version string (cached per cross prefix). */
   async identity(crossCompile: string): Promise<ToolchainIdentity> {
@@ -91,6 +167,6 @@ export class HostRuntime implements Runtime {
 
   /** Run on the host; mounts are irrelevant here. */
   exec(spec: ExecSpec): Promise<ExecResult> {
-    return execLogged(spec);
+    return execLogged(spec, this.groups);
   }
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { PACKAGE_ROOT } from '../version.js';
 import { globalArgs, onPath, type ContainerSettings, type EngineName } from './container.js';
+import { subdirs } from './host.js';
+import { alive, killProcessesUnder } from './process.js';
 
 /** The default build image (one name, everywhere). */
 export const DEFAULT_IMAGE = 'kmatrix/arm-linux-gnueabi:bookworm';
@@ -75,6 +77,22 @@ export interface ImageBuildOptions {
   log: (line: string) => void;
   /** Stream the tools' own output to stderr. */
   verbose?: boolean;
+  /** Abort (Ctrl-C): the tools are killed, the scratch dir removed, and buildImage throws. */
+  signal?: AbortSignal;
+}
+
+/** Remove scratch dirs (`rootfs-<pid>-*`) of image builds whose process is dead. */
+export function removeStaleScratch(workDir: string): string[] {
+  const removed: string[] = [];
+  for (const d of subdirs(workDir)) {
+    const m = /\/rootfs-(\d+)-[^/]+$/.exec(d);
+    if (m && !alive(Number(m[1]))) {
+      killProcessesUnder(d); // mmdebstrap still writing there after its kmatrix was killed
+      rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      removed.push(d);
+    }
+  }
+  return removed;
 }
 
 /** Build the image: mmdebstrap a Debian rootfs from packages.txt and import it (or `build` the Dockerfile); returns its ID and seconds. */
@@ -84,35 +102,37 @@ export async function buildImage(o: ImageBuildOptions): Promise<{ id: string; se
   const e = o.engine;
   if (!onPath(e.engine)) throw new Error(`${e.engine} not found on PATH: install it (docker/setup.sh installs podman, runc and mmdebstrap)`);
   const stdio = o.verbose ? (['ignore', 'inherit', 'inherit'] as const) : (['ignore', 'pipe', 'pipe'] as const);
+  const run = async (cmd: string, args: string[]) => {
+    const r = await execa(cmd, args, { reject: false, stdio: [...stdio], cancelSignal: o.signal, killSignal: 'SIGTERM', forceKillAfterDelay: 10_000 });
+    if (o.signal?.aborted) throw new Error(`image build interrupted (${cmd} stopped)`);
+    return r;
+  };
   const fail = (what: string, r: { exitCode?: number; stderr?: unknown; shortMessage?: string }) =>
     new Error(`${what} failed (${r.exitCode ?? r.shortMessage}): ${String(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
   if (o.dockerfile) {
     o.log(`kmatrix: building ${o.image} with ${e.engine} build -f docker/Dockerfile (needs a registry for debian:${IMAGE_SUITE})`);
-    const r = await execa(
-      e.engine,
-      [...globalArgs(e), 'build', '-f', DOCKERFILE, '--build-arg', `PACKAGES_HASH=${hash}`, '-t', o.image, join(PACKAGE_ROOT, 'docker')],
-      { reject: false, stdio: [...stdio] },
-    );
+    const r = await run(e.engine, [...globalArgs(e), 'build', '-f', DOCKERFILE, '--build-arg', `PACKAGES_HASH=${hash}`, '-t', o.image, join(PACKAGE_ROOT, 'docker')]);
     if (r.exitCode !== 0) throw fail(`${e.engine} build`, r);
   } else {
     if (!onPath('mmdebstrap')) throw new Error('mmdebstrap not found on PATH: apt-get install mmdebstrap (docker/setup.sh does)');
     mkdirSync(o.workDir, { recursive: true });
-    const tmp = mkdtempSync(join(o.workDir, 'rootfs-'));
+    removeStaleScratch(o.workDir);
+    const tmp = mkdtempSync(join(o.workDir, `rootfs-${process.pid}-`));
+    // Also on a hard exit (second Ctrl-C, crash): the ~600 MB tarball never outlives the build.
+    const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+    process.on('exit', cleanup);
     try {
       const tar = join(tmp, 'rootfs.tar');
       o.log(`kmatrix: mmdebstrap ${IMAGE_SUITE} with ${packages.length} packages from docker/packages.txt`);
-      const m = await execa('mmdebstrap', ['--variant=apt', `--include=${packages.join(',')}`, IMAGE_SUITE, tar], { reject: false, stdio: [...stdio] });
+      const m = await run('mmdebstrap', ['--variant=apt', `--include=${packages.join(',')}`, IMAGE_SUITE, tar]);
       if (m.exitCode !== 0) throw fail('mmdebstrap', m);
       o.log(`kmatrix: ${e.engine} import → ${o.image}`);
       const changes = [`LABEL ${PACKAGES_LABEL}=${hash}`, `LABEL org.kmatrix.suite=${IMAGE_SUITE}`, 'ENV LANG=C.UTF-8', 'CMD ["/bin/bash"]'];
-      const r = await execa(
-        e.engine,
-        [...globalArgs(e), 'import', ...changes.flatMap((c) => ['--change', c]), '--message', `kmatrix image (packages ${hash})`, tar, o.image],
-        { reject: false, stdio: [...stdio] },
-      );
+      const r = await run(e.engine, [...globalArgs(e), 'import', ...changes.flatMap((c) => ['--change', c]), '--message', `kmatrix image (packages ${hash})`, tar, o.image]);
       if (r.exitCode !== 0) throw fail(`${e.engine} import`, r);
     } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      cleanup();
+      process.off('exit', cleanup);
     }
   }
   const info = await imageInfo(e, o.image);
@@ -147,7 +167,13 @@ export async function listImages(e: EngineRef): Promise<ImageRow[]> {
 }
 
 /** Make sure the image exists (building it offline if missing); warns when it predates packages.txt. */
-export async function ensureImage(e: EngineRef & { engine: EngineName }, image: string, workDir: string, log: (s: string) => void): Promise<void> {
+export async function ensureImage(
+  e: EngineRef & { engine: EngineName },
+  image: string,
+  workDir: string,
+  log: (s: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   if (!onPath(e.engine)) return; // the runtime reports it as an infrastructure error per build
   const info = await imageInfo(e, image);
   const { hash } = currentPackages();
@@ -157,7 +183,14 @@ export async function ensureImage(e: EngineRef & { engine: EngineName }, image: 
     }
     return;
   }
+  // An engine that cannot even list images is broken (bad OCI runtime, no daemon): building an image would
+  // fail the same way after minutes of mmdebstrap. The runtime reports it per build as ERROR, with the fix.
+  const probe = await execa(e.engine, [...globalArgs(e), 'images', '-q'], { reject: false, all: true });
+  if (probe.exitCode !== 0) {
+    log(`kmatrix: ${e.engine} does not work here (${String(probe.all ?? '').trim().split('\n').pop()}); not building ${image}`);
+    return;
+  }
   log(`kmatrix: image ${image} not found; building it offline from docker/packages.txt with mmdebstrap + ${e.engine} import (~30-100 s, once)`);
-  const r = await buildImage({ engine: e, image, workDir, log });
+  const r = await buildImage({ engine: e, image, workDir, log, signal });
   log(`kmatrix: built ${image} (${r.id.slice(0, 19)}) in ${r.seconds.toFixed(0)} s`);
 }

@@ -104,30 +104,35 @@ export function openStore(path: string): Store {
 
 /** Pragmas and migrations of a freshly opened connection. */
 function prepare(db: Store, path: string): Store {
+  // First: another kmatrix creating or migrating the same store at this moment is waited for, not an error.
+  db.pragma('busy_timeout = 10000');
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) throw dbError(path, `was written by a newer kmatrix (schema version ${current}, this kmatrix knows ${MIGRATIONS.length}); left untouched: upgrade kmatrix`);
   // Read the schema before the first write: a damaged file is refused as it is, not half-converted to WAL.
   db.prepare('SELECT count(*) FROM sqlite_master').get();
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 10000');
   migrate(db);
   return db;
 }
 
-/** Apply the migrations this database has not seen yet, each in its own transaction. */
+/**
+ * Apply the migrations this database has not seen yet, each in its own IMMEDIATE transaction that re-reads the
+ * version under the write lock: two processes opening a new store at once never apply one migration twice.
+ */
 export function migrate(db: Store): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(`result store schema version ${current} is newer than this kmatrix (${MIGRATIONS.length}); upgrade kmatrix`);
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (;;) {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`result store schema version ${current} is newer than this kmatrix (${MIGRATIONS.length}); upgrade kmatrix`);
+    }
+    if (current === MIGRATIONS.length) return MIGRATIONS.length;
     db.transaction(() => {
-      db.exec(MIGRATIONS[v] as string);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      if ((db.pragma('user_version', { simple: true }) as number) !== current) return; // migrated meanwhile by another process
+      db.exec(MIGRATIONS[current] as string);
+      db.pragma(`user_version = ${current + 1}`);
+    }).immediate();
   }
-  return MIGRATIONS.length;
 }
 
 /** What a run is. */
