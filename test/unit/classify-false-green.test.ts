@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/types.js';
 import { buildStatus, classifyText } from '../../src/classify/index.js';
-import { environmentFault } from '../../src/build/build.js';
+import { environmentFault } from '../../src/classify/outcome.js';
 import { fixtureLog } from '../helpers/logs.js';
 import { runCliInProcess } from '../helpers/cli-inprocess.js';
 

@@ -3,7 +3,7 @@
  * tool says it (`ld: final link failed: No space left on device`, `cc1: fatal error: ...: No space
  * left on device`, a shell's `cannot create`). One diagnostic per log, like kmatrix's own check.
  */
-import { fingerprint } from '../fingerprint.js';
+import { fingerprint } from '../../fingerprint.js';
 import { defineUnit, draft, type Draft } from '../unit.js';
 
 const FULL = /No space left on device|Disk quota exceeded/;
