@@ -143,7 +143,7 @@ export async function withBuildContext(
     return deps.signal?.aborted && r.code !== CODES.USAGE ? { ...r, code: CODES.INFRA } : r;
   } catch (e) {
     if (e instanceof InputError) return usage(e.message);
-    if (e instanceof MissingBuildsError) return usage(`${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config)`);
+    if (e instanceof MissingBuildsError) return usage(`${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config and toolchain)`);
     throw e;
   } finally {
     store?.close();
