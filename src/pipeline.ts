@@ -303,7 +303,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                       });
                     } catch (e) {
                       // Anything that throws inside one build (log write, classifier, gzip, the engine) is an ERROR row.
-                      sub.title = summary(recordError(commit, cell, `${current} stage of ${cell.name} threw: ${errorText(e)}`, t0, startedAt, logPath));
+                      sub.title = summary(recordError(commit, cell, `${current === 'start' ? 'setup' : `${current} stage`} of ${cell.name} threw: ${errorText(e)}`, t0, startedAt, logPath));
                       return;
                     }
                     const buildId = record(commit, cell, toolchain, r);
