@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
 import { isMakeCascade } from './kinds/make-error.js';
-import { normaliseRoots, relativePath } from './paths.js';
+import { normaliseRoots, relativePath } from '../paths.js';
 import { cleanLine, detectPrefixes, stripPrefixes, type PrefixPlan } from './prefix.js';
 import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
 
