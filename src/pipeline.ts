@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import pLimit from 'p-limit';
 import { buildCell, type BuildOutcome } from './build/build.js';
+import { classifyBuild } from './classify/outcome.js';
 import { checkoutWorktree, commitInfo, commonGitDir, resolveRevisions, treeId } from './build/git.js';
 import { acquireLock } from './build/lock.js';
-import { fingerprint } from './classify/fingerprint.js';
+import { fingerprint } from './fingerprint.js';
 import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
 import { reapOrphanGroups, subdirs } from './runtime/host.js';
@@ -285,7 +286,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                       logPath,
                     });
                     try {
-                      r = await buildCell({
+                      const raw = await buildCell({
                         srcDir: slot.worktree,
                         buildDir: slot.buildDir(cell.name, toolchain.runtime),
                         commit,
@@ -301,9 +302,12 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                           show();
                         },
                       });
+                      current = 'classify';
+                      show();
+                      r = await classifyBuild(raw);
                     } catch (e) {
                       // Anything that throws inside one build (log write, classifier, gzip, the engine) is an ERROR row.
-                      sub.title = summary(recordError(commit, cell, `${current} stage of ${cell.name} threw: ${errorText(e)}`, t0, startedAt, logPath));
+                      sub.title = summary(recordError(commit, cell, `${current === 'start' ? 'setup' : `${current} stage`} of ${cell.name} threw: ${errorText(e)}`, t0, startedAt, logPath));
                       return;
                     }
                     const buildId = record(commit, cell, toolchain, r);

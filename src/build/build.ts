@@ -17,10 +17,7 @@ import {
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { classifyFile } from '../classify/index.js';
-import { fingerprint } from '../classify/fingerprint.js';
-import { buildStatus } from '../classify/status.js';
-import { renderFragment } from '../kconfig/fragment.js';
+import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
@@ -28,34 +25,6 @@ import type { CommitInfo } from '../types.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
 import { applyFragment } from './config-file.js';
-
-const INFRA_BASE = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
-
-/** Output lines that mean the machine, not the code, failed the build (gcc/as/ld/make report them as plain errors). */
-const ENV_FAULT = /^.*(?:No space left on device|Disk quota exceeded).*$/m;
-
-/** An infra diagnostic when the log shows a full disk (what the compiler printed, where, and how much is free there). */
-export function environmentFault(logTail: string, dirs: string[]): Diagnostic | null {
-  const line = ENV_FAULT.exec(logTail)?.[0]?.trim();
-  if (!line) return null;
-  const free = dirs.map((d) => {
-    try {
-      const st = statfsSync(d);
-      return `${d}: ${Math.floor((st.bavail * st.bsize) / 1024)} KiB free`;
-    } catch {
-      return `${d}: unknown`;
-    }
-  });
-  const message = `disk full: ${line} (${free.join('; ')})`;
-  return { ...INFRA_BASE, message, fingerprint: fingerprint({ ...INFRA_BASE, message: 'disk full' }) };
-}
-
-/** The infra diagnostic of a build stopped by an interrupt (Ctrl-C, SIGTERM, SIGHUP: the abort reason). */
-export function interrupted(reason: unknown): Diagnostic {
-  const why = typeof reason === 'string' ? reason : 'abort';
-  const message = `interrupted (${why}): kmatrix was stopped during this build; the build was killed`;
-  return { ...INFRA_BASE, message, fingerprint: fingerprint({ ...INFRA_BASE, message: 'interrupted' }) };
-}
 
 /** The last `bytes` of a file as text ('' if unreadable). */
 function tail(file: string, bytes = 256 * 1024): string {
@@ -92,7 +61,7 @@ export interface BuildJob {
   logPath: string;
   signal?: AbortSignal;
   /** Called when the build enters a stage (for progress). */
-  onStage?: (stage: 'kconfig' | 'build' | 'classify') => void;
+  onStage?: (stage: 'kconfig' | 'build') => void;
 }
 
 /** The result of one build. */
@@ -108,6 +77,32 @@ export interface BuildOutcome {
   diagnostics: Diagnostic[];
 }
 
+/** How one build ended, before its log is classified (classify/outcome.ts turns it into a BuildOutcome). */
+export interface RawBuild {
+  stage: 'kconfig' | 'build';
+  exitCode: number | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** Why the runtime could not run a command, if so. */
+  infraError: string | null;
+  /** The abort reason (signal name) when aborted. */
+  abortReason: unknown;
+  /** Diagnostics the Kconfig stage found (requested symbols that did not stick). */
+  kconfig: Diagnostic[];
+  missingArtifacts: string[];
+  /** Seconds spent configuring and building. */
+  seconds: number;
+  startedAt: string;
+  /** The compressed log. */
+  logPath: string;
+  /** Source tree and O= dir: stripped from paths in the log. */
+  roots: string[];
+  /** Where a full disk would show (the build dir and the log dir). */
+  dirs: string[];
+  /** The last 256 KiB of the log (where make's final errors are). */
+  logTail: string;
+}
+
 /** The make command line for a build dir: ARCH and CROSS_COMPILE always (a bare make in O= reconfigures for x86). */
 export function makeArgv(job: Pick<BuildJob, 'srcDir' | 'buildDir' | 'cell'>, extra: string[]): string[] {
   return ['make', '-C', job.srcDir, `O=${job.buildDir}`, `ARCH=${job.cell.arch}`, `CROSS_COMPILE=${job.cell.crossCompile}`, ...extra];
@@ -120,8 +115,8 @@ async function compressLog(plain: string, gz: string): Promise<string> {
   return gz;
 }
 
-/** Configure (base + fragments → .config, verified) and build one cell; classify the log. */
-export async function buildCell(job: BuildJob): Promise<BuildOutcome> {
+/** Configure (base + fragments → .config, verified) and build one cell; the log is compressed, not yet classified. */
+export async function buildCell(job: BuildJob): Promise<RawBuild> {
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
   const { cell, srcDir, buildDir } = job;
@@ -145,37 +140,24 @@ export async function buildCell(job: BuildJob): Promise<BuildOutcome> {
   const finish = async (
     stage: 'kconfig' | 'build',
     r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null },
-    extra: Diagnostic[],
+    kconfig: Diagnostic[],
     missingArtifacts: string[],
-  ): Promise<BuildOutcome> => {
-    job.onStage?.('classify');
-    const logDiags = await classifyFile(plainLog, { roots: [srcDir, buildDir] });
-    const infra: Diagnostic[] = r.infraError
-      ? [{ ...INFRA_BASE, message: r.infraError, fingerprint: fingerprint({ ...INFRA_BASE, message: r.infraError }) }]
-      : [];
-    const full = r.exitCode !== 0 ? environmentFault(tail(plainLog), [buildDir, dirname(job.logPath)]) : null;
-    if (full) infra.push(full);
-    if (r.aborted) infra.unshift(interrupted(job.signal?.reason));
-    const diagnostics = [...extra, ...infra, ...logDiags];
-    const status = buildStatus({
-      diagnostics,
-      exitCode: r.exitCode,
-      missingArtifacts,
-      timedOut: r.timedOut || r.aborted || r.infraError !== null,
-    });
-    const logPath = await compressLog(plainLog, job.logPath);
-    return {
-      status,
-      stage,
-      exitCode: r.exitCode,
-      timedOut: r.timedOut,
-      aborted: r.aborted,
-      seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-      startedAt,
-      logPath,
-      diagnostics,
-    };
-  };
+  ): Promise<RawBuild> => ({
+    stage,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    aborted: r.aborted,
+    infraError: r.infraError,
+    abortReason: job.signal?.reason,
+    kconfig,
+    missingArtifacts,
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    startedAt,
+    logTail: tail(plainLog),
+    logPath: await compressLog(plainLog, job.logPath),
+    roots: [srcDir, buildDir],
+    dirs: [buildDir, dirname(job.logPath)],
+  });
 
   // --- Kconfig stage: write a candidate config, keep the old .config (and its mtime) when unchanged.
   job.onStage?.('kconfig');

@@ -1,4 +1,4 @@
-import { renderFragmentLine, type FragmentLine } from '../kconfig/fragment.js';
+import { renderFragmentLine, type FragmentLine } from '../matrix/fragment.js';
 
 /** Merge fragment lines into .config text like merge_config.sh: drop earlier settings of each symbol, append. */
 export function applyFragment(dotconfig: string, fragment: FragmentLine[]): string {

@@ -2,13 +2,13 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cacheRoot } from '../build/paths.js';
-import { MissingBuildsError, type BuildContext } from '../compare/builds.js';
+import { MissingBuildsError, usableIdentity, type BuildContext } from '../compare/builds.js';
 import { InputError } from '../errors.js';
 import type { Cell, Matrix } from '../matrix/load.js';
 import type { RunOptions } from '../pipeline.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import { openStore, type Store } from '../store/db.js';
 import { createRuntime, resolveRuntime, runtimeSettings } from '../runtime/select.js';
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
@@ -72,15 +72,27 @@ export function paths(f: StoreFlags, deps: CommandDeps): { tree: string; dbPath:
 }
 
 /** The runtime name stored builds are matched against, and the runtime itself (created, image ensured, only when needed). */
-export function runtimeFor(cells: Cell[], f: StoreFlags, deps: CommandDeps, cache: string): { name: string; get: () => Promise<Runtime> } {
+export function runtimeFor(
+  cells: Cell[],
+  f: StoreFlags,
+  deps: CommandDeps,
+  cache: string,
+): { name: string; get: () => Promise<Runtime>; identify: (crossCompile: string) => Promise<ToolchainIdentity | null> } {
+  /** The toolchain identity as the runtime reports it, without preparing anything; null when it cannot tell. */
+  const identifyWith = (rt: Runtime) => async (cc: string) => {
+    const id = await rt.identity(cc).catch(() => null);
+    return id && usableIdentity(id);
+  };
   if (deps.runtime) {
     const rt = deps.runtime;
-    return { name: rt.name, get: async () => rt };
+    return { name: rt.name, get: async () => rt, identify: identifyWith(rt) };
   }
   const settings = runtimeSettings(cells[0]!, runtimeOverrides(f));
   let made: Promise<Runtime> | null = null;
+  let bare: Runtime | null = null;
   return {
     name: resolveRuntime(settings.runtime),
+    identify: (cc) => identifyWith((bare ??= createRuntime(settings, { cache })))(cc),
     get: () =>
       (made ??= (async () => {
         const rt = createRuntime(settings, { cache });
@@ -119,6 +131,7 @@ export async function withBuildContext(
       cells: sel.cells,
       runtimeName: rt.name,
       runtime: rt.get,
+      identify: rt.identify,
       cache: p.cache,
       resultsDir: p.resultsDir,
       jobs: f.jobs,
@@ -130,7 +143,7 @@ export async function withBuildContext(
     return deps.signal?.aborted && r.code !== CODES.USAGE ? { ...r, code: CODES.INFRA } : r;
   } catch (e) {
     if (e instanceof InputError) return usage(e.message);
-    if (e instanceof MissingBuildsError) return usage(`${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config)`);
+    if (e instanceof MissingBuildsError) return usage(`${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config and toolchain)`);
     throw e;
   } finally {
     store?.close();

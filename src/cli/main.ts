@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
 import { historyBuild } from '../report/enrich.js';
 import { historyGrid, renderHistoryText } from '../report/grid.js';
-import { buildJson, exitCodeFor } from '../report/run-json.js';
+import { buildJson, demoExitCode, exitCodeFor } from '../report/run-json.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerClassifyCommand } from './classify.js';
@@ -52,8 +52,8 @@ function addRunFlags(cmd: Command): Command {
     .option('--variants <list>', 'only these variants, e.g. UP,SMP,UP-on-SMP');
 }
 
-/** Execute a matrix run from flags; returns the exit code. */
-async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string }> {
+/** Execute a matrix run from flags; returns the exit code of `run` and of `demo` (see demoExitCode). */
+async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string; demoCode: 0 | 3 }> {
   const { matrix, cells, shard } = selectCells(f);
   if (shard) process.stderr.write(`kmatrix: shard ${shard.index}/${shard.total}: ${cells.length ? cells.map((c) => c.name).join(', ') : 'no cells'}\n`);
   const { dbPath, resultsDir, cache, ...p } = paths(f, {});
@@ -104,7 +104,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       const grid = historyGrid(commits, cells.map((c) => c.name), stored.map(historyBuild));
       output = renderHistoryText(grid, { color: process.stdout.isTTY });
     }
-    return { code, output };
+    return { code, output, demoCode: demoExitCode(statuses, missing.length, intr.signal.aborted) };
   } finally {
     intr.dispose();
     store?.close();
@@ -147,10 +147,10 @@ export function program(): Command {
     }
     const commits = await demoCommits(tree);
     log(`kmatrix: building ${commits.length} commits of the replay tree: ${commits.map((c) => c.label).join(', ')}`);
-    const { code, output } = await doRun(commits.map((c) => c.sha), f, tree);
+    const { output, demoCode } = await doRun(commits.map((c) => c.sha), f, tree);
     process.stdout.write(output);
-    // FAIL cells are the story the demo tells; only infrastructure trouble fails the demo.
-    process.exitCode = code === EXIT.INFRA ? EXIT.INFRA : EXIT.OK;
+    // FAIL cells are the story the demo tells; an ERROR or missing cell (even next to them) fails the demo: exit 3.
+    process.exitCode = demoCode;
   });
 
   registerImageCommands(p);

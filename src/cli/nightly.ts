@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startBisect } from '../compare/bisect.js';
+import { regressionCells } from '../compare/diff.js';
 import { runNightly } from '../compare/nightly.js';
 import { renderBisectText } from '../report/bisect-text.js';
 import { renderDiffText } from '../report/diff-text.js';
@@ -53,8 +54,9 @@ export async function nightlyCommand(f: NightlyFlags, deps: CommandDeps = {}): P
       `baseline ${report.baselineSha ? report.baselineSha.slice(0, 12) : 'none'}${report.baselineNote ? `: ${report.baselineNote}` : ''}\n`;
     let bisects = '';
     if (f.bisect && report.baselineSha) {
-      // Each regression of this nightly, bisected between the previous nightly and REF.
-      for (const c of report.diff.cells.filter((x) => x.transition === 'regression')) {
+      // Each regression of this nightly (new errors in an already failing cell included: the bisect target is the
+      // errors the baseline lacks), bisected between the baseline and REF.
+      for (const c of regressionCells(report.diff).all) {
         if (ctx.signal?.aborted) break;
         const cell = cells.find((x) => x.name === c.cell);
         if (!cell) continue;
@@ -80,7 +82,7 @@ export function registerNightlyCommand(program: Command, deps: CommandDeps = {})
       .option('--html <file>', 'self-contained HTML page')
       .option('--rebuild', 'build again even if a result is recorded')
       .option('--no-build', 'build nothing: results come from the store (e.g. merged shards); missing cells are not-built (exit 3), a missing --baseline exits 2')
-      .option('--bisect', 'bisect each new regression between the baseline and REF (kmatrix bisect, stored)'),
+      .option('--bisect', 'bisect each new regression (also new errors in an already failing cell) between the baseline and REF (kmatrix bisect, stored)'),
     true,
   ).action((f: Omit<NightlyFlags, 'json'> & { json?: string }) => runAction(deps, (d) => nightlyCommand({ ...f, json: false, jsonFile: f.json }, d)));
 }

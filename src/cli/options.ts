@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resultsRoot } from '../build/paths.js';
-import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
+import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../matrix/fragment.js';
 import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import { adhocMatrix, withExtraLines } from '../matrix/adhoc.js';

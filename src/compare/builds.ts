@@ -1,14 +1,19 @@
 /** Getting the builds a comparison needs: from the store, building what is missing via runMatrix (I/O). */
 import type { Cell, Matrix } from '../matrix/load.js';
 import { runMatrix, type RunOptions } from '../pipeline.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { Store } from '../store/db.js';
 import { findBuild, loadBuild, type LoadedBuild } from '../store/queries.js';
 
 /** Builds that are not in the store and may not be built (`--no-build`). */
 export class MissingBuildsError extends Error {
-  constructor(readonly missing: { sha: string; cell: string }[]) {
-    super(`not in the store (and --no-build given): ${missing.map((m) => `${m.cell} @ ${m.sha.slice(0, 12)}`).join(', ')}`);
+  /** `other`: the toolchain of a stored build that exists but was made with another toolchain than the current one. */
+  constructor(readonly missing: { sha: string; cell: string; other?: string }[]) {
+    super(
+      `not in the store (and --no-build given): ${missing
+        .map((m) => `${m.cell} @ ${m.sha.slice(0, 12)}${m.other ? ` (stored build made with another toolchain: ${m.other})` : ''}`)
+        .join(', ')}`,
+    );
     this.name = 'MissingBuildsError';
   }
 }
@@ -20,8 +25,13 @@ export interface BuildContext {
   matrix: Matrix;
   /** Runtime name stored builds must have been made with (host, podman, docker). */
   runtimeName: string;
-  /** The runtime, created only if something has to be built. */
+  /** The runtime, created only if something has to be built (or its toolchain identified). */
   runtime: () => Promise<Runtime>;
+  /**
+   * The current toolchain identity without preparing anything (no image build), for `--no-build`; null when it cannot be
+   * told (no engine, no image, no compiler on this machine). Without it, `--no-build` asks `runtime()`.
+   */
+  identify?: (crossCompile: string) => Promise<ToolchainIdentity | null>;
   cache: string;
   resultsDir: string;
   jobs?: number;
@@ -43,30 +53,73 @@ export interface EnsureOptions extends BuildContext {
   record?: boolean;
 }
 
-/** The stored build of a cell at a commit made with the cell's current definition under the runtime, if any. */
-export function storedBuild(store: Store, sha: string, cell: Cell, runtimeName: string): LoadedBuild | null {
-  return findBuild(store, sha, cell.name, { configHash: cell.hash, runtime: runtimeName, stage: 'build' });
+/** The current toolchain per cross prefix (null: not identifiable; then only the runtime name is matched). */
+export type Toolchains = ReadonlyMap<string, ToolchainIdentity | null>;
+
+/** A usable identity, or null for a compiler the runtime reports missing / unknown. */
+export function usableIdentity(id: ToolchainIdentity): ToolchainIdentity | null {
+  return /^(missing|unknown):/.test(id.compiler) ? null : id;
 }
 
 /**
- * For every sha, the build of every cell: reused from the store when one exists for the cell's config hash
- * and runtime, else built (grouped into as few runMatrix calls as possible). Cells that could not be built
+ * The toolchain each cell would be built with now (runtime name, image ID, compiler version line): asked of the
+ * runtime (cheap: one `gcc --version`, cached); with `noBuild` through `identify` so nothing is prepared.
+ */
+export async function currentToolchains(o: BuildContext & { cells: Cell[]; noBuild?: boolean }): Promise<Toolchains> {
+  const out = new Map<string, ToolchainIdentity | null>();
+  for (const cc of new Set(o.cells.map((c) => c.crossCompile))) {
+    let id: ToolchainIdentity | null = null;
+    try {
+      id = o.noBuild && o.identify ? await o.identify(cc) : usableIdentity(await (await o.runtime()).identity(cc));
+    } catch {
+      id = null; // no engine / no image: the builds that need it fail as ERROR later; matching falls back to the runtime name
+    }
+    out.set(cc, id);
+  }
+  return out;
+}
+
+/** Whether a stored build was made with this toolchain (any, when it could not be identified). */
+export function sameToolchain(b: Pick<LoadedBuild, 'runtime' | 'image' | 'toolchain'>, runtimeName: string, tc: ToolchainIdentity | null | undefined): boolean {
+  if (!tc) return b.runtime === runtimeName;
+  return b.runtime === tc.runtime && (b.image ?? null) === (tc.image ?? null) && b.toolchain === tc.compiler;
+}
+
+/**
+ * The stored build of a cell at a commit made with the cell's current definition under the runtime, if any; with
+ * `tc`, only one made with exactly that toolchain (runtime, image ID, compiler version line).
+ */
+export function storedBuild(store: Store, sha: string, cell: Cell, runtimeName: string, tc?: ToolchainIdentity | null): LoadedBuild | null {
+  const exact = tc ? { runtime: tc.runtime, image: tc.image ?? null, toolchain: tc.compiler } : { runtime: runtimeName };
+  return findBuild(store, sha, cell.name, { configHash: cell.hash, stage: 'build', ...exact });
+}
+
+/**
+ * For every sha, the build of every cell: reused from the store only when one exists for the cell's config hash
+ * and the current toolchain identity (runtime, image ID, compiler: a build made with another toolchain is not
+ * reused, so both sides of a comparison share one), else built (grouped into as few runMatrix calls as possible);
+ * with `noBuild` a cell without such a build is missing (MissingBuildsError). Cells that could not be built
  * (interrupted) are absent from the result.
  */
 export async function ensureBuilds(o: EnsureOptions): Promise<{ builds: Map<string, LoadedBuild[]>; built: number; runIds: number[] }> {
+  const tcs = o.rebuild || o.record ? new Map<string, null>() : await currentToolchains(o);
   const have = new Map<string, Map<string, LoadedBuild>>();
   const missing = new Map<string, Cell[]>();
   for (const sha of o.shas) {
     const m = new Map<string, LoadedBuild>();
     have.set(sha, m);
     for (const cell of o.cells) {
-      const b = o.rebuild || o.record ? null : storedBuild(o.store, sha, cell, o.runtimeName);
+      const b = o.rebuild || o.record ? null : storedBuild(o.store, sha, cell, o.runtimeName, tcs.get(cell.crossCompile));
       if (b) m.set(cell.name, b);
       else missing.set(sha, [...(missing.get(sha) ?? []), cell]);
     }
   }
   if (missing.size && o.noBuild) {
-    throw new MissingBuildsError([...missing].flatMap(([sha, cells]) => cells.map((c) => ({ sha, cell: c.name }))));
+    const other = (sha: string, c: Cell) => {
+      const x = storedBuild(o.store, sha, c, o.runtimeName) ?? findBuild(o.store, sha, c.name, { configHash: c.hash, stage: 'build' });
+      return x ? { other: `${x.toolchain} [${x.runtime}${x.image ? ` ${x.image}` : ''}]` } : {};
+    };
+    throw new MissingBuildsError([...missing].flatMap(([sha, cells]) => cells.map((c) => ({ sha, cell: c.name, ...other(sha, c) }))));
   }
   // One runMatrix per distinct set of missing cells (commonly: one call for everything).
   const groups = new Map<string, { cells: Cell[]; shas: string[] }>();

@@ -146,9 +146,38 @@ export function diffBuilds(
 /** Reasons that leave a cell unknown (an ERROR, or no build on a side): never a clean result. */
 export const UNKNOWN_REASONS: ReadonlySet<NotComparableReason> = new Set<NotComparableReason>(['error', 'not-built', 'no-baseline']);
 
-/** Exit code of a diff: 1 any regression, 3 a cell unknown (ERROR or not built on either side) and no regression, else 0. */
+/**
+ * Whether a not-comparable cell leaves the verdict unknown: the new side is not PASS (it may be a regression nobody
+ * can tell), or the two sides differ in cell config or toolchain (nothing was really compared).
+ */
+export function unknownVerdict(c: CellDiff): boolean {
+  return c.transition === 'not-comparable' && (c.to !== 'PASS' || c.reason === 'config' || c.reason === 'toolchain');
+}
+
+/** Whether a cell that failed on both sides fails with a new error-severity diagnostic (a regression for the exit code, as in `check`). */
+export function newErrorsInFailing(c: CellDiff): boolean {
+  return c.transition === 'still-failing' && c.new.some((d) => d.severity === 'error');
+}
+
+/** Cells that count as regressions: PASS→FAIL, plus still-failing cells with new errors. */
+export function regressionCells(d: Pick<DiffResult, 'cells'>): { all: CellDiff[]; newErrors: CellDiff[] } {
+  const newErrors = d.cells.filter(newErrorsInFailing);
+  return { all: d.cells.filter((c) => c.transition === 'regression' || newErrorsInFailing(c)), newErrors };
+}
+
+/** The regression count as summaries say it, e.g. `1 regression(s) (1 with new errors in an already failing cell)`. */
+export function regressionSummary(d: Pick<DiffResult, 'cells'>): string {
+  const r = regressionCells(d);
+  return `${r.all.length} regression(s)${r.newErrors.length ? ` (${r.newErrors.length} with new errors in an already failing cell)` : ''}`;
+}
+
+/**
+ * Exit code of a diff: 1 any regression (PASS→FAIL, or new errors in a still-failing cell); else 3 when a cell is
+ * unknown (ERROR or no build on either side, new side not PASS without a comparable old side, config or toolchain
+ * differing); else 0.
+ */
 export function diffExitCode(d: Pick<DiffResult, 'cells'>): 0 | 1 | 3 {
-  if (d.cells.some((c) => c.transition === 'regression')) return 1;
-  if (d.cells.some((c) => c.reason !== null && UNKNOWN_REASONS.has(c.reason))) return 3;
+  if (regressionCells(d).all.length) return 1;
+  if (d.cells.some((c) => unknownVerdict(c) || (c.reason !== null && UNKNOWN_REASONS.has(c.reason)))) return 3;
   return 0;
 }

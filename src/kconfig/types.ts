@@ -1,16 +1,6 @@
 /** Vocabulary of the Kconfig stage: fragments, Kconfig expressions, the parsed symbol database, unmet reports. */
 
-/** One assignment from a config fragment; `symbol` has no CONFIG_ prefix, string values are unquoted. */
-export interface FragmentLine {
-  symbol: string;
-  value: string;
-  /** 1-based line in its source text. */
-  line: number;
-  /** True when the value was written as a quoted string. */
-  quoted?: boolean;
-  /** Where the line came from (file name), when known. */
-  source?: string;
-}
+export type { FragmentLine } from '../matrix/fragment.js';
 
 /** Comparison operators of the Kconfig expression language. */
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';

@@ -1,8 +1,8 @@
-import { fingerprint } from '../classify/fingerprint.js';
+import { fingerprint } from '../fingerprint.js';
 import type { Diagnostic } from '../types.js';
 import { parseDotConfig } from './dotconfig.js';
 import { explainUnmet } from './explain.js';
-import { fragmentValues, type FragmentLine } from './fragment.js';
+import { fragmentValues, type FragmentLine } from '../matrix/fragment.js';
 import { loadKconfig } from './parser.js';
 import type { KconfigUnmet } from './types.js';
 

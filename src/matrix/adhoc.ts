@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Document, LineCounter } from 'yaml';
 import { InputError } from '../errors.js';
-import { mergeFragments, type FragmentLine } from '../kconfig/fragment.js';
+import { mergeFragments, type FragmentLine } from './fragment.js';
 import { expandMatrix, hashOf, type Cell, type Matrix } from './load.js';
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../kconfig/fragment.js';
+import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from './fragment.js';
 import { InputError } from '../errors.js';
 import { MatrixSchema, type MatrixFile } from './schema.js';
 

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { fingerprint } from '../classify/fingerprint.js';
+import { fingerprint } from '../fingerprint.js';
 import { alive } from '../runtime/process.js';
 import { cellId, finishRun, recordBuild, upsertCommit, type Store } from '../store/db.js';
 import type { CommitInfo, Diagnostic } from '../types.js';

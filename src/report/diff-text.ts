@@ -1,5 +1,5 @@
 /** Text and JSON renderings of a diff (pure). */
-import { diffExitCode, type DiffResult, type Transition } from '../compare/diff.js';
+import { diffExitCode, newErrorsInFailing, regressionSummary, unknownVerdict, type DiffResult, type Transition } from '../compare/diff.js';
 import { cellLabels, diagnosticLine } from './diagnostic.js';
 
 /** Text rendering of a diff (pure): transition table, then each diagnostic once with its cells. */
@@ -9,7 +9,7 @@ export function renderDiffText(d: DiffResult, subjects: Record<string, string> =
   const w = Math.max(4, ...d.cells.map((c) => c.cell.length));
   lines.push(`${'cell'.padEnd(w)}  from   to     transition`);
   for (const c of d.cells) {
-    const extra = c.transition === 'not-comparable' ? ` (${c.reason}: ${c.detail})` : '';
+    const extra = c.transition === 'not-comparable' ? ` (${c.reason}: ${c.detail})` : newErrorsInFailing(c) ? ' (new errors: counts as a regression)' : '';
     lines.push(`${c.cell.padEnd(w)}  ${(c.from ?? '-').padEnd(5)}  ${(c.to ?? '-').padEnd(5)}  ${c.transition}${extra}`);
   }
   const label = cellLabels(d.cells.map((c) => c.cell));
@@ -25,8 +25,10 @@ export function renderDiffText(d: DiffResult, subjects: Record<string, string> =
   const n = (t: Transition) => d.cells.filter((c) => c.transition === t).length;
   lines.push(
     '',
-    `${n('regression')} regression(s), ${n('fixed')} fixed, ${n('still-failing')} still failing, ${n('still-passing')} still passing, ${n('not-comparable')} not comparable`,
+    `${regressionSummary(d)}, ${n('fixed')} fixed, ${n('still-failing')} still failing, ${n('still-passing')} still passing, ${n('not-comparable')} not comparable`,
   );
+  const unknown = d.cells.filter(unknownVerdict);
+  if (unknown.length) lines.push(`verdict unknown (never all clear) for: ${unknown.map((c) => `${c.cell} (${c.reason})`).join(', ')}`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,4 +1,5 @@
 /** Markdown summary of a nightly (for a PR comment, a CI job summary or a mail) (pure). */
+import { newErrorsInFailing, regressionSummary, unknownVerdict } from '../compare/diff.js';
 import { cellLabels, diagnosticLine } from './diagnostic.js';
 import { renderExcerpts } from './log-excerpt.js';
 import type { NightlyReport } from './nightly-report.js';
@@ -12,14 +13,20 @@ function md(s: string): string {
 
 /** The nightly as Markdown: verdict, per-cell table, diagnostic changes, then every failing cell with its reproducer. */
 export function renderNightlyMarkdown(r: NightlyReport): string {
-  const reg = r.cells.filter((c) => c.change.transition === 'regression');
+  const reg = r.cells.filter((c) => c.change.transition === 'regression' || newErrorsInFailing(c.change));
   const infra = r.cells.filter((c) => c.status === 'ERROR');
   const failing = r.cells.filter((c) => c.status === 'FAIL' || c.status === 'ERROR');
   const unbuilt = r.cells.filter((c) => c.status === null);
+  const other = r.cells.filter((c) => c.status !== 'ERROR' && c.status !== null && unknownVerdict(c.change));
+  const names = (cs: typeof r.cells) => cs.map((c) => `\`${c.cell}\``).join(', ');
   const verdict = reg.length
-    ? `❌ **${reg.length} regression(s)**: ${reg.map((c) => `\`${c.cell}\``).join(', ')}`
-    : infra.length || unbuilt.length
-      ? `⚠️ **unknown**: ${[infra.length ? `infrastructure errors in ${infra.map((c) => `\`${c.cell}\``).join(', ')}` : '', unbuilt.length ? `not built: ${unbuilt.map((c) => `\`${c.cell}\``).join(', ')}` : ''].filter(Boolean).join('; ')} (no regression seen)`
+    ? `❌ **${regressionSummary(r.diff)}**: ${names(reg)}`
+    : infra.length || unbuilt.length || other.length
+      ? `⚠️ **unknown**: ${[
+          infra.length ? `infrastructure errors in ${names(infra)}` : '',
+          unbuilt.length ? `not built: ${names(unbuilt)}` : '',
+          other.length ? `not comparable with the baseline: ${other.map((c) => `\`${c.cell}\` (${c.change.reason})`).join(', ')}` : '',
+        ].filter(Boolean).join('; ')} (no regression seen)`
       : failing.length
         ? `✅ no regression (${failing.length} pre-existing failure(s) listed below)`
         : '✅ all cells pass';

@@ -1,5 +1,5 @@
 /** The data every nightly renderer (JUnit, Markdown, JSON, HTML) takes, made from a recorded nightly; its notes and JSON. */
-import type { CellDiff } from '../compare/diff.js';
+import { regressionSummary, type CellDiff } from '../compare/diff.js';
 import type { NightlyOutcome } from '../compare/nightly.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { diagnosticLine } from './diagnostic.js';
@@ -64,7 +64,7 @@ export function nightlyNotes(r: NightlyReport): string[] {
   const L = [
     ...(r.partial ? [`PARTIAL nightly (${r.partial}): not a baseline for the next one`] : []),
     ...(r.baselineNote ? [`baseline: ${r.baselineNote}`] : []),
-    `${n('regression').length} regression(s), ${n('fixed').length} fixed, ${n('still-failing').length} still failing, ${n('not-comparable').length} not comparable` +
+    `${regressionSummary(r.diff)}, ${n('fixed').length} fixed, ${n('still-failing').length} still failing, ${n('not-comparable').length} not comparable` +
       (r.baselineSha ? ` (baseline ${r.baselineSha.slice(0, 12)})` : ' (no baseline: first nightly)'),
   ];
   for (const x of r.diff.diagnostics.filter((d) => d.change === 'new' && d.diagnostic.severity === 'error')) {

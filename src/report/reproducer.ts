@@ -1,7 +1,7 @@
 /** Reproducers: the exact shell commands that rebuild one cell at one commit, on the host or in its container (pure). */
 import { makeArgv } from '../build/build.js';
 import { cellSlug } from '../build/paths.js';
-import { renderFragment } from '../kconfig/fragment.js';
+import { renderFragment } from '../matrix/fragment.js';
 import type { Cell } from '../matrix/load.js';
 import { isAllConfigTarget } from '../matrix/support.js';
 import { runArgv, type ContainerSettings } from '../runtime/container.js';

@@ -17,6 +17,14 @@ export function exitCodeFor(statuses: BuildStatus[]): 0 | 1 | 3 {
   return 0;
 }
 
+/**
+ * Exit code of `kmatrix demo`: its FAIL cells are the story it tells (0), but any ERROR cell, cell without a result or
+ * interrupt makes it 3 — also next to FAIL cells (where `run` would say 1).
+ */
+export function demoExitCode(statuses: BuildStatus[], missing: number, interrupted: boolean): 0 | 3 {
+  return interrupted || missing > 0 || statuses.includes('ERROR') ? 3 : 0;
+}
+
 /** The JSON shape `run --json` prints for one build. */
 export function buildJson(
   b: RunJsonBuild & { stage?: string; logPath?: string; toolchain?: string; exitCode?: number | null; cached?: boolean },

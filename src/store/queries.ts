@@ -47,6 +47,9 @@ export interface BuildFilter {
   /** Runtime name the build ran under (`host`, `podman`, `docker`). */
   runtime?: string;
   stage?: 'kconfig' | 'build';
+  /** With `toolchain`: the exact toolchain identity (image ID, compiler version line) the build was made with. */
+  image?: string | null;
+  toolchain?: string;
 }
 
 /** The latest build of a cell (by name) at a commit matching the filter, loaded; null if none. */
@@ -56,9 +59,10 @@ export function findBuild(db: Store, commitSha: string, cell: string, f: BuildFi
       `SELECT ${COLUMNS} ${FROM}
        WHERE b.commit_sha = @sha AND c.name = @cell
          AND (@hash IS NULL OR c.config_hash = @hash) AND (@runtime IS NULL OR b.runtime = @runtime) AND (@stage IS NULL OR b.stage = @stage)
+         AND (@toolchain IS NULL OR (b.toolchain = @toolchain AND b.image IS @image))
        ORDER BY b.id DESC LIMIT 1`,
     )
-    .get({ sha: commitSha, cell, hash: f.configHash ?? null, runtime: f.runtime ?? null, stage: f.stage ?? null }) as
+    .get({ sha: commitSha, cell, hash: f.configHash ?? null, runtime: f.runtime ?? null, stage: f.stage ?? null, toolchain: f.toolchain ?? null, image: f.image ?? null }) as
     | Record<string, unknown>
     | undefined;
   return row ? toLoaded(db, row) : null;

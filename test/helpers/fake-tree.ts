@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { renderFragment } from '../../src/kconfig/fragment.js';
+import { renderFragment } from '../../src/matrix/fragment.js';
 import type { Cell } from '../../src/matrix/load.js';
 import type { ExecResult, ExecSpec, Runtime, ToolchainIdentity } from '../../src/runtime/runtime.js';
 

@@ -33,7 +33,7 @@ describe('a build that throws is an ERROR row, and nothing downstream says all c
     expect(doc.builds).toHaveLength(1);
     expect(doc.builds[0]).toMatchObject({ cell: 'virt-v7/UP', status: 'ERROR' });
     expect(doc.builds[0]!.diagnostics).toContainEqual(
-      expect.objectContaining({ kind: 'infra', message: expect.stringMatching(/^kmatrix: (start|kconfig) stage of virt-v7\/UP threw: (ENOTDIR|EEXIST).*logs/) }),
+      expect.objectContaining({ kind: 'infra', message: expect.stringMatching(/^kmatrix: setup of virt-v7\/UP threw: (ENOTDIR|EEXIST).*logs/) }),
     );
     const store = openStore(db);
     const rows = store.prepare(`SELECT status FROM builds`).all() as { status: string }[];

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffBuilds, diffCell, diffExitCode, type ComparableBuild } from '../../src/compare/diff.js';
+import { diffBuilds, diffCell, diffExitCode, regressionCells, type ComparableBuild } from '../../src/compare/diff.js';
 import { cellLabels, diagnosticLine } from '../../src/report/diagnostic.js';
 import { diffJson, renderDiffText } from '../../src/report/diff-text.js';
-import { nightlyExitCode } from '../../src/compare/nightly.js';
+import { nightlyExitCode, partialReason } from '../../src/compare/nightly.js';
 import { cellId, openStore, recordBuild, startRun, upsertCommit } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { commitsByPrefix, findBuild, lastNightly, latestBuildsAt, nightlyBuilds, partialNightliesSince, recentCommits, recordNightly } from '../../src/store/queries.js';
@@ -107,12 +107,14 @@ describe('diffBuilds: the replay story', () => {
     expect(j.diagnostics.every((x) => Array.isArray(x.cells))).toBe(true);
   });
 
-  it('exit codes: ERROR or not built on either side → 3 unless there is a regression; config change → 0', () => {
+  it('exit codes: ERROR or not built on either side → 3 unless there is a regression; config change → 3, never 0', () => {
     const withErr = [b('virt-v7/UP', 'ERROR', [INFRA]), b('virt-v7/SMP', 'PASS'), b('virt-v7/UP-on-SMP', 'PASS')];
     expect(diffExitCode(diffBuilds(baseline, withErr))).toBe(3);
     expect(diffExitCode(diffBuilds(baseline, [...withErr.slice(0, 2), b('virt-v7/UP-on-SMP', 'FAIL', [FLUSH])]))).toBe(1);
+    // A different cell config compared nothing: unknown, even when the new side passes.
     const reconfigured = baseline.map((x) => b(x.cell, 'PASS', [], { configHash: 'new' }));
-    expect(diffExitCode(diffBuilds(baseline, reconfigured))).toBe(0);
+    expect(diffExitCode(diffBuilds(baseline, reconfigured))).toBe(3);
+    expect(nightlyExitCode(diffBuilds(baseline, reconfigured))).toBe(3);
     // A cell missing on the new side (it threw, was interrupted…) is unknown, never a clean 0.
     const notBuilt = diffBuilds(baseline, reconfigured.slice(0, 1));
     expect(notBuilt.cells.filter((c) => c.reason === 'not-built')).toHaveLength(2);
@@ -120,13 +122,47 @@ describe('diffBuilds: the replay story', () => {
     const first = diffBuilds([], pgtable);
     expect(first.from).toBeNull();
     expect(first.cells.every((c) => c.reason === 'no-baseline')).toBe(true);
-    // `diff A B` with nothing at A compared nothing: unknown; a first nightly has no baseline by design.
+    // `diff A B` with nothing at A compared nothing: unknown. A first nightly whose cells all pass is clean (0); one
+    // with failing cells cannot tell a regression from a pre-existing failure: unknown (3), the failures are listed.
     expect(diffExitCode(first)).toBe(3);
-    expect(nightlyExitCode(first)).toBe(0);
+    expect(nightlyExitCode(first)).toBe(3);
+    expect(renderDiffText(first)).toMatch(/verdict unknown \(never all clear\) for: virt-v7\/UP \(no-baseline\), virt-v7\/SMP \(no-baseline\)\n/);
+    expect(nightlyExitCode(diffBuilds([], baseline))).toBe(0);
     expect(nightlyExitCode(diffBuilds(baseline, pgtable))).toBe(1);
     expect(nightlyExitCode(diffBuilds(baseline, withErr))).toBe(3);
-    // An ERROR only in the baseline does not fail tonight's nightly.
+    // An ERROR only in the baseline does not fail tonight's nightly when the cell passes now; a FAIL next to it is unknown.
     expect(nightlyExitCode(diffBuilds(withErr, baseline))).toBe(0);
+    expect(nightlyExitCode(diffBuilds(withErr, pgtable.slice(0, 1)))).toBe(3);
+  });
+
+  it('PASS→FAIL hidden behind a toolchain or config difference is never exit 0 (3: unknown), and the nightly is partial', () => {
+    const gcc13 = 'arm-linux-gnueabi-gcc (Debian 13.2.0-1) 13.2.0';
+    for (const over of [{ toolchain: gcc13 }, { configHash: 'other' }, { runtime: 'podman', image: 'sha256:abc' }]) {
+      const d = diffBuilds(baseline, pgtable.map((x) => ({ ...x, ...over })));
+      expect(d.cells.slice(0, 2).map((c) => c.transition)).toEqual(['not-comparable', 'not-comparable']);
+      expect(diffExitCode(d)).toBe(3);
+      expect(nightlyExitCode(d)).toBe(3);
+      expect(partialReason(d, false)).toMatch(/^not comparable with the baseline: virt-v7\/UP \((toolchain|config)\), virt-v7\/SMP/);
+      expect(renderDiffText(d)).toContain('verdict unknown (never all clear) for: virt-v7/UP');
+    }
+  });
+
+  it('a new error in an already failing cell is a regression (exit 1), said in the summary line', () => {
+    // zram-break → pgtable-mapping on SMP: FLUSH persists, the v7wbi error is new.
+    const before = [b('virt-v7/SMP', 'FAIL', [FLUSH])];
+    const after = [b('virt-v7/SMP', 'FAIL', [FLUSH, V7WBI])];
+    const d = diffBuilds(before, after);
+    expect(d.cells[0]).toMatchObject({ transition: 'still-failing', new: [V7WBI] });
+    expect(diffExitCode(d)).toBe(1);
+    expect(nightlyExitCode(d)).toBe(1);
+    expect(regressionCells(d).all.map((c) => c.cell)).toEqual(['virt-v7/SMP']);
+    const text = renderDiffText(d);
+    expect(text).toContain('virt-v7/SMP  FAIL   FAIL   still-failing (new errors: counts as a regression)');
+    expect(text).toContain('1 regression(s) (1 with new errors in an already failing cell), 0 fixed, 1 still failing');
+    expect(diffJson(d)['exitCode']).toBe(1);
+    // Only a new warning, or an error that went away: not a regression.
+    expect(diffExitCode(diffBuilds(before, [b('virt-v7/SMP', 'FAIL', [FLUSH, WARN])]))).toBe(0);
+    expect(diffExitCode(diffBuilds(after, before))).toBe(0);
   });
 
   it('orders cells by the given order and keeps cells present on one side only', () => {

@@ -10,7 +10,7 @@ import {
   mergeFragments,
   parseFragment,
   renderFragment,
-} from '../../src/kconfig/fragment.js';
+} from '../../src/matrix/fragment.js';
 import { definitionSites, loadKconfig, symbolDependsOn } from '../../src/kconfig/parser.js';
 import type { KconfigDb } from '../../src/kconfig/types.js';
 

@@ -4,12 +4,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 /**
- * The folders of src/ in dependency order: each may import only itself and the ones before it. `shared` is the
- * top-level vocabulary (types.ts, errors.ts, version.ts); `pipeline` is src/pipeline.ts. classify and kconfig are
- * the languages of logs and of Kconfig, used by the stages that build; the data itself flows
- * matrix → kconfig → runtime → build → classify → store → compare → report → cli.
+ * The folders of src/ in dependency order, which is the data flow matrix → kconfig → runtime → build → classify →
+ * store → compare → report → cli: each may import only itself and the ones before it. `shared` is the top-level
+ * vocabulary (types, errors, version, fingerprint, paths); `pipeline` is src/pipeline.ts (and src/pipeline/).
  */
-const LAYERS = ['shared', 'classify', 'kconfig', 'matrix', 'ci', 'runtime', 'build', 'demo', 'store', 'pipeline', 'compare', 'report', 'cli'];
+const LAYERS = ['shared', 'matrix', 'kconfig', 'runtime', 'build', 'classify', 'demo', 'store', 'pipeline', 'compare', 'report', 'ci', 'cli'];
 
 const SRC = resolve(import.meta.dirname, '../../src');
 

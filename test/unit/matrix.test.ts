@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { loadMatrix, parseMatrix, type Cell } from '../../src/matrix/load.js';
-import { parseFragment } from '../../src/kconfig/fragment.js';
+import { parseFragment } from '../../src/matrix/fragment.js';
 import { cellMatcher } from '../../src/matrix/glob.js';
 import { selectCells } from '../../src/cli/options.js';
 import { adhocMatrix } from '../../src/matrix/adhoc.js';

@@ -5,7 +5,9 @@ import { assembler } from './assembler.js';
 import { compileError } from './compile-error.js';
 import { compileWarning } from './compile-warning.js';
 import { compilerCrash } from './compiler-crash.js';
+import { infra } from './infra.js';
 import { killed } from './killed.js';
+import { linkError } from './link-error.js';
 import { linkUndefined } from './link-undefined.js';
 import { makeError } from './make-error.js';
 import { modpostMissingLicense } from './modpost-missing-license.js';
@@ -18,6 +20,7 @@ import { toolchainMissing } from './toolchain-missing.js';
 /** Units in priority order: infra/crash before gcc lines, specific modpost before modpost-other, make last. */
 export const KIND_UNITS: readonly KindUnit[] = [
   killed,
+  infra,
   compilerCrash,
   toolchainMissing,
   objtool,
@@ -25,6 +28,7 @@ export const KIND_UNITS: readonly KindUnit[] = [
   compileError,
   compileWarning,
   linkUndefined,
+  linkError,
   modpostUndefined,
   modpostMissingLicense,
   sectionMismatch,
@@ -32,11 +36,8 @@ export const KIND_UNITS: readonly KindUnit[] = [
   makeError,
 ];
 
-/** Kinds other stages emit (no classify unit): the Kconfig check and the pipeline's own failures. */
-const OTHER_KINDS: readonly (KindInfo & { kind: DiagnosticKind })[] = [
-  { kind: 'kconfig-unmet', stage: 'kconfig', infra: false },
-  { kind: 'infra', stage: 'infra', infra: true },
-];
+/** Kinds only other stages emit (no classify unit): the Kconfig check. */
+const OTHER_KINDS: readonly (KindInfo & { kind: DiagnosticKind })[] = [{ kind: 'kconfig-unmet', stage: 'kconfig', infra: false }];
 
 /** Stage and infrastructure flag of every kind, derived from the units' own declarations. */
 export const KIND_INFO: ReadonlyMap<DiagnosticKind, KindInfo> = new Map(

@@ -1,6 +1,6 @@
 /** Stable identity of a diagnostic across line shifts, worktree locations and quote styles. */
 import { createHash } from 'node:crypto';
-import type { DiagnosticKind } from '../types.js';
+import type { DiagnosticKind } from './types.js';
 import { relativiseText } from './paths.js';
 
 /** Normalise a message for fingerprinting: quotes unified, paths relative, numbers of lines/offsets dropped. */

@@ -1,7 +1,15 @@
 /** Config fragments: `CONFIG_X=value` / `# CONFIG_X is not set` lines, parsed, rendered and merged. */
-import type { FragmentLine } from './types.js';
-
-export type { FragmentLine } from './types.js';
+/** One assignment from a config fragment; `symbol` has no CONFIG_ prefix, string values are unquoted. */
+export interface FragmentLine {
+  symbol: string;
+  value: string;
+  /** 1-based line in its source text. */
+  line: number;
+  /** True when the value was written as a quoted string. */
+  quoted?: boolean;
+  /** Where the line came from (file name), when known. */
+  source?: string;
+}
 
 /** A malformed fragment line; `line` and `column` are 1-based. */
 export class FragmentError extends Error {
