@@ -5,6 +5,7 @@ export const DIAGNOSTIC_KINDS = [
   'compile-error',
   'compile-warning',
   'link-undefined',
+  'link-error',
   'modpost-undefined',
   'modpost-missing-license',
   'section-mismatch',

@@ -1,6 +1,7 @@
 /** The line-by-line classification engine: feeds every line to the kind units, dedupes, defers make errors. */
 import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
+import { emptyLogDraft } from './kinds/infra.js';
 import { isMakeCascade } from './kinds/make-error.js';
 import { normaliseRoots, relativePath } from '../paths.js';
 import { cleanLine, detectPrefixes, stripPrefixes, type PrefixPlan } from './prefix.js';
@@ -38,6 +39,7 @@ interface Open {
   follow: Follow;
   left: number;
   seq: number;
+  fallback: boolean;
 }
 interface Pending {
   raw: string;
@@ -56,6 +58,8 @@ export class LogClassifier {
   private readonly deferredSeen = new Set<string>();
   private open: Open[] = [];
   private seq = 0;
+  /** Whether any line had something besides blanks and prefixes (an empty log is never PASS). */
+  private content = false;
   private finished = false;
   private plan: PrefixPlan | null = null;
   private pending: Pending[] = [];
@@ -105,13 +109,14 @@ export class LogClassifier {
     const line = stripPrefixes(clean, plan);
     if (line === null) return;
     this.current = raw;
+    if (!this.content && line.trim() !== '') this.content = true;
 
     if (line.includes('Entering directory')) this.learnRoot(line);
 
     if (this.open.length > 0) {
       const still: Open[] = [];
       for (const o of this.open) {
-        if (o.follow.next(line, o.draft, this.ctx) || --o.left <= 0) this.accept(o.unit, o.draft, o.seq);
+        if (o.follow.next(line, o.draft, this.ctx) || --o.left <= 0) this.accept(o.unit, o.draft, o.seq, o.fallback);
         else still.push(o);
       }
       this.open = still;
@@ -133,8 +138,9 @@ export class LogClassifier {
       if (!hit) continue;
       if (hit.draft) {
         this.origin.set(seq, this.current);
-        if (hit.follow) this.open.push({ unit, draft: hit.draft, follow: hit.follow, left: hit.follow.maxLines, seq });
-        else this.accept(unit, hit.draft, seq);
+        const fallback = hit.fallback === true || unit.kind === 'make-error';
+        if (hit.follow) this.open.push({ unit, draft: hit.draft, follow: hit.follow, left: hit.follow.maxLines, seq, fallback });
+        else this.accept(unit, hit.draft, seq, fallback);
       }
       break;
     }
@@ -149,7 +155,7 @@ export class LogClassifier {
   finishLocated(): Located[] {
     if (this.finished) throw new Error('LogClassifier: finish() called twice');
     if (this.plan === null) this.decide();
-    for (const o of this.open) this.accept(o.unit, o.draft, o.seq);
+    for (const o of this.open) this.accept(o.unit, o.draft, o.seq, o.fallback);
     this.open = [];
     const current = this.found.map((f) => f.d);
     for (let i = 0; i < KIND_UNITS.length; i++) {
@@ -157,10 +163,15 @@ export class LogClassifier {
       for (const extra of unit.finish?.(this.states[i], current) ?? []) this.accept(unit, extra, this.seq);
     }
     this.finished = true;
-    // make's own line only when nothing more specific explains the failure: the first failing target.
+    // A summary line (make's own, cc1's -Werror note, dtc's FATAL) only when nothing more specific
+    // explains the failure: the first one that is not a recursive make's echo.
     if (!this.found.some((f) => f.d.severity === 'error')) {
-      const first = this.deferred.find((f) => !isMakeCascade(f.d.message)) ?? this.deferred[0];
+      const first = this.deferred.find((f) => f.d.kind !== 'make-error' || !isMakeCascade(f.d.message)) ?? this.deferred[0];
       if (first !== undefined) this.found.push(first);
+    }
+    if (!this.content) {
+      const d = emptyLogDraft();
+      this.found.push({ d: { ...d, fingerprint: defaultFingerprint(d, []) }, seq: 0 });
     }
     return this.found
       .sort((a, b) => a.seq - b.seq)
@@ -168,10 +179,10 @@ export class LogClassifier {
   }
 
   /** Record a draft; the draft object itself becomes the diagnostic, so a unit may still extend it (grouping). */
-  private accept(unit: KindUnit, d: Draft, seq: number): void {
+  private accept(unit: KindUnit, d: Draft, seq: number, fallback = false): void {
     const fp = (unit.fingerprint ?? defaultFingerprint)(d, this.roots);
     const diag: Diagnostic = Object.assign(d, { fingerprint: fp });
-    if (d.kind === 'make-error') {
+    if (fallback) {
       if (this.deferredSeen.has(fp) || this.deferred.length >= MAX_DEFERRED) {
         this.origin.delete(seq);
         return;

@@ -48,7 +48,9 @@ export async function classifyBuild(raw: RawBuild): Promise<BuildOutcome> {
   const full = raw.exitCode !== 0 ? environmentFault(raw.logTail, raw.dirs) : null;
   if (full) infra.push(full);
   if (raw.aborted) infra.unshift(interrupted(raw.abortReason));
-  const diagnostics = [...raw.kconfig, ...infra, ...logDiags];
+  // The classifier names a full disk too (for `classify`); keep this one, which says where and how much is free.
+  const fromLog = full ? logDiags.filter((d) => d.fingerprint !== full.fingerprint) : logDiags;
+  const diagnostics = [...raw.kconfig, ...infra, ...fromLog];
   const status = buildStatus({
     diagnostics,
     exitCode: raw.exitCode,

@@ -25,7 +25,7 @@ const TIMESTAMP =
 const WRAPPER = /^(?:[A-Za-z][\w.+-]{0,62}(?:\[\d+\])?: |\[[^\]\s][^\]]{0,62}\] |[\w.-]{1,63} *\| )/;
 /** Tags that are the build's own words, never a wrapper's (tools, make, modpost levels, gcc's words). */
 const OWN_TAG =
-  /^(?:g?make(?:\[\d+\])?|(?:[\w.+-]*-)?(?:ld|ld\.bfd|ld\.gold|ld\.lld|gcc|g\+\+|cc|c\+\+|clang|as|ar|nm|objcopy|objdump|strip|cc1|objtool|pahole|sh|bash)(?:-\d+(?:\.\d+)*)?|ERROR|WARNING|FATAL|error|warning|note|fatal error|BTF|DESCEND|INSTALL|Error|Warning|In file included from)$/;
+  /^(?:g?make(?:\[\d+\])?|(?:[\w.+-]*-)?(?:ld|ld\.bfd|ld\.gold|ld\.lld|gcc|g\+\+|cc|c\+\+|clang|as|ar|nm|objcopy|objdump|strip|cc1|objtool|pahole|sh|bash)(?:-\d+(?:\.\d+)*)?|cc1plus|collect2|dtc|depmod|modpost|fixdep|genksyms|kmatrix|ERROR|WARNING|FATAL|error|warning|note|fatal error|BTF|DESCEND|INSTALL|Error|Warning|In file included from)$/;
 const SAMPLE_MIN = 3;
 const SHARE = 0.6;
 const MAX_WRAPPERS = 3;
@@ -66,7 +66,10 @@ export function stripPrefixes(line: string, plan: PrefixPlan): string | null {
   return s;
 }
 
-/** The most common wrapper tag of the sample, if it starts at least SHARE of the non-empty lines. */
+/**
+ * The most common wrapper tag of the sample, if it starts at least SHARE of the non-empty lines and
+ * SAMPLE_MIN of them; a shorter log needs it on every one of its (at least two) lines.
+ */
 function commonWrapper(lines: readonly string[]): string | null {
   const counts = new Map<string, number>();
   let nonEmpty = 0;
@@ -80,7 +83,7 @@ function commonWrapper(lines: readonly string[]): string | null {
   let best: string | null = null;
   let n = 0;
   for (const [w, c] of counts) if (c > n) [best, n] = [w, c];
-  if (best === null || n < SAMPLE_MIN || n < SHARE * nonEmpty) return null;
+  if (best === null || n < SHARE * nonEmpty || n < Math.min(SAMPLE_MIN, Math.max(2, nonEmpty))) return null;
   const tag = best.replace(/(?::|\]|\s*\|) $/, '').replace(/^\[/, '');
   return OWN_TAG.test(tag) || /\.(?:[chsSo]|ko|lds)$/.test(tag) ? null : best;
 }

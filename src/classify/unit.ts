@@ -26,6 +26,11 @@ export interface Follow {
 export interface Hit {
   draft: Draft | null;
   follow?: Follow;
+  /**
+   * A summary line that fails the build but names no cause (make's `*** ... Error 1`, `cc1: all
+   * warnings being treated as errors`, dtc's `FATAL ERROR:`): reported only when no other error is.
+   */
+  fallback?: boolean;
 }
 
 /** One kind's recogniser; `S` is its private per-log state. */

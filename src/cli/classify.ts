@@ -15,7 +15,7 @@ interface ClassifyFlags {
   json?: boolean;
   format?: string;
   root?: string[];
-  exitCode?: number;
+  exitCode?: string;
 }
 
 const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
@@ -28,18 +28,22 @@ export function registerClassifyCommand(p: Command): void {
     .option('--format <format>', `output: ${FORMATS.join(', ')} (github: workflow annotations)`)
     .option('--json', 'same as --format json: print {"status", "diagnostics"}')
     .option('--root <dir>', 'source/build root to strip from paths (repeatable)', collect)
-    .option('--exit-code <n>', "make's exit code, if known", (v) => Number(v))
+    .option('--exit-code <n>', "make's exit code (0-255), if known")
     .action(async (log: string, f: ClassifyFlags) => {
       const format = (f.format ?? (f.json ? 'json' : 'text')) as Format;
       if (!FORMATS.includes(format)) throw new InputError('--format', null, null, `unknown format '${f.format}' (${FORMATS.join(', ')})`);
       if (f.json && f.format !== undefined && f.format !== 'json') throw new InputError('--json', null, null, `conflicts with --format ${f.format}`);
+      const exitCode = f.exitCode === undefined ? 0 : Number(f.exitCode);
+      if (!/^\d{1,3}$/.test(f.exitCode ?? '0') || exitCode > 255) {
+        throw new InputError('--exit-code', null, null, `'${f.exitCode}' is not an exit code (an integer 0-255)`);
+      }
       const path = log === '-' ? '-' : resolve(log);
       const diagnostics = await classifyFile(path, { roots: f.root ?? [] }).catch((e: NodeJS.ErrnoException) => {
         const name = log === '-' ? 'standard input' : log;
         throw new InputError(name, null, null, e.code === 'ENOENT' ? 'no such log file' : `cannot read the log: ${e.message}`);
       });
       // Without --exit-code the status comes from the log alone.
-      const status = buildStatus({ diagnostics, exitCode: f.exitCode ?? 0, missingArtifacts: [] });
+      const status = buildStatus({ diagnostics, exitCode, missingArtifacts: [] });
       if (format === 'json') process.stdout.write(JSON.stringify({ status, diagnostics }, null, 2) + '\n');
       else if (format === 'github') process.stdout.write(renderGithubAnnotations(diagnostics));
       else {

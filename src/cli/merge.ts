@@ -1,5 +1,5 @@
 /** `kmatrix merge SHARD.db... --into ALL.db` and `kmatrix shards`: combine shard stores; show the shard plan. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
@@ -55,7 +55,10 @@ export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
   const into = resolve(f.into);
   const paths = sources.map((s) => resolve(s));
   if (paths.includes(into)) throw new InputError('--into', null, null, `'${f.into}' is also given as a source`);
+  // A refused merge writes nothing: a target store that did not exist before is removed again.
+  const created = !existsSync(into);
   const store = openStore(into);
+  let refused = false;
   try {
     let r: MergeReport;
     try {
@@ -65,7 +68,10 @@ export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
         toolVersion: TOOL_VERSION,
       });
     } catch (e) {
-      if (e instanceof MergeRefused) return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+      if (e instanceof MergeRefused) {
+        refused = true;
+        return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
+      }
       throw e;
     }
     const code = mergeExitCode(r);
@@ -73,6 +79,7 @@ export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
     return { code, stdout, stderr: '' };
   } finally {
     store.close();
+    if (refused && created) for (const f of [into, `${into}-wal`, `${into}-shm`]) rmSync(f, { force: true });
   }
 }
 

@@ -6,7 +6,7 @@ import { cleanLine, detectPrefixes } from '../../src/classify/prefix.js';
 import { escapeData, escapeProperty, renderGithubAnnotations } from '../../src/report/github.js';
 
 describe('kinds describe themselves (issue #10 item 6)', () => {
-  it('every diagnostic kind has exactly one declaration: a classify unit or one of the two other stages', () => {
+  it('every diagnostic kind has exactly one declaration: a classify unit or the Kconfig stage', () => {
     expect([...KIND_INFO.keys()].sort()).toEqual([...DIAGNOSTIC_KINDS].sort());
     expect(new Set(KIND_UNITS.map((u) => u.kind)).size).toBe(KIND_UNITS.length);
   });
@@ -20,6 +20,7 @@ describe('kinds describe themselves (issue #10 item 6)', () => {
       assembler: 1,
       objtool: 1,
       'link-undefined': 2,
+      'link-error': 2,
       'modpost-undefined': 3,
       'modpost-missing-license': 3,
       'modpost-other': 3,

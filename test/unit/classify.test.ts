@@ -2,8 +2,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/types.js';
@@ -436,33 +434,14 @@ describe('inputs', () => {
     expect(await classifyStream(lines())).toEqual(classifyFixture('modpost-undefined-up.log'));
   });
 
-  it('a ~50 MB log streams with bounded heap and its diagnostics are found', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const noise = fixture('clean-baseline-up.log').split('\n').filter((l) => l.startsWith('  '));
-    const needles = [fixture('compile-warning.log'), fixture('modpost-undefined-up.log'), fixture('compile-error-zram.log')];
-    const target = 50 * 1024 * 1024;
-    let bytes = 0;
-    let peak = 0;
-    gc();
-    const base = process.memoryUsage().heapUsed;
+  it('a 5 MB line (cut at MAX_LINE) neither throws nor hides the diagnostics after it (speed and memory: bench/classify-scale.mjs)', async () => {
     function* generate(): Generator<string> {
-      for (let chunkNo = 0; bytes < target; chunkNo++) {
-        const parts: string[] = [];
-        for (let k = 0; k < 500; k++) parts.push(noise[(chunkNo + k) % noise.length]!, `make[3]: Entering directory '/x'`);
-        if (chunkNo % 300 === 7) parts.push(needles[(chunkNo / 300) % 3 | 0]!.trimEnd());
-        const chunk = parts.join('\n') + '\n';
-        bytes += chunk.length;
-        if (chunkNo % 500 === 0) {
-          gc();
-          peak = Math.max(peak, process.memoryUsage().heapUsed - base);
-        }
-        yield chunk;
-      }
+      yield 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 4; i++) yield 'y'.repeat(1024 * 1024);
+      yield '\n' + fixture('compile-warning.log');
     }
     const ds = await classifyStream(Readable.from(generate()));
-    expect(bytes).toBeGreaterThanOrEqual(target);
-    expect(peak).toBeLessThan(30 * 1024 * 1024);
-    expect(ds.map((d) => d.kind).sort()).toEqual(['compile-error', 'compile-warning', 'modpost-undefined']);
-  }, 120_000);
+    expect(ds.map((d) => d.kind)).toEqual(classifyFixture('compile-warning.log').map((d) => d.kind));
+    expect(ds.length).toBeGreaterThan(0);
+  });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cellId, finishRun, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
 import { absentShards, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
-import { mergeExitCode, renderMergeText } from '../../src/cli/merge.js';
+import { mergeCommand, mergeExitCode, renderMergeText } from '../../src/cli/merge.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
 const A = 'a'.repeat(40);
@@ -117,6 +117,19 @@ describe('merging shard stores', () => {
     expect(() => mergeStores(db, [s1, s1], m)).toThrow(/same store/);
     writeFileSync(join(dir, 'junk.db'), 'not sqlite');
     expect(() => mergeStores(db, [join(dir, 'junk.db')], m)).toThrow(/not a kmatrix store/);
+  });
+
+  it('the command leaves no target store behind when the merge is refused (exit 2)', () => {
+    const { dir, s1 } = setup();
+    writeFileSync(join(dir, 'junk.db'), 'not sqlite');
+    for (const sources of [[s1, s1], [join(dir, 'junk.db')], [join(dir, 'nonexistent.db')]]) {
+      const into = join(dir, `fresh-${sources.length}-${existsSync(sources[0]!) ? 'x' : 'n'}.db`);
+      const r = mergeCommand(sources, { into });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/kmatrix: /);
+      expect(existsSync(into)).toBe(false);
+      expect(existsSync(`${into}-wal`)).toBe(false);
+    }
   });
 
   it('reports the same build with another result as a conflict and keeps the existing one', () => {

@@ -1,6 +1,5 @@
 /** Shared parsing of gcc-style `path:line:col: severity: message` lines (compile-error/-warning). */
-import type { LineContext } from '../unit.js';
-import { int } from '../unit.js';
+import { draft, int, type KindUnit, type LineContext } from '../unit.js';
 
 /** One parsed gcc/gas diagnostic line. */
 export interface GccLine {
@@ -53,4 +52,22 @@ export function observeFunction(line: string, st: FunctionContext, ctx: LineCont
   st.byFile.delete(file);
   st.byFile.set(file, m.groups.fn ?? null);
   if (st.byFile.size > 16) st.byFile.delete(st.byFile.keys().next().value!);
+}
+
+/** The unit of gcc/gas lines of one level: `path:line:col: error|warning: msg`, symbol = the enclosing function. */
+export function gccUnit(kind: 'compile-error' | 'compile-warning'): KindUnit<FunctionContext> {
+  const level = kind === 'compile-error' ? 'error' : 'warning';
+  return {
+    kind,
+    stage: 'compile',
+    infra: false,
+    init: newFunctionContext,
+    observe: observeFunction,
+    match(line, st, ctx) {
+      const p = parseGccLine(line, ctx);
+      if (!p || p.level !== level) return null;
+      const fn = p.file === null ? null : (st.byFile.get(p.file) ?? null);
+      return { draft: draft(kind, level, p.message, { file: p.file, line: p.line, column: p.column, symbol: fn }) };
+    },
+  };
 }

@@ -5,7 +5,9 @@ import { assembler } from './assembler.js';
 import { compileError } from './compile-error.js';
 import { compileWarning } from './compile-warning.js';
 import { compilerCrash } from './compiler-crash.js';
+import { infra } from './infra.js';
 import { killed } from './killed.js';
+import { linkError } from './link-error.js';
 import { linkUndefined } from './link-undefined.js';
 import { makeError } from './make-error.js';
 import { modpostMissingLicense } from './modpost-missing-license.js';
@@ -15,12 +17,14 @@ import { objtool } from './objtool.js';
 import { sectionMismatch } from './section-mismatch.js';
 import { toolchainMissing } from './toolchain-missing.js';
 
-/** Units in priority order: infra/crash before gcc lines, specific modpost before modpost-other, make last. */
+/** Units in priority order: infra/crash before gcc lines (link-error too: clang's `error: linker command failed`), specific modpost before modpost-other, make last. */
 export const KIND_UNITS: readonly KindUnit[] = [
   killed,
+  infra,
   compilerCrash,
   toolchainMissing,
   objtool,
+  linkError,
   assembler,
   compileError,
   compileWarning,
@@ -32,11 +36,8 @@ export const KIND_UNITS: readonly KindUnit[] = [
   makeError,
 ];
 
-/** Kinds other stages emit (no classify unit): the Kconfig check and the pipeline's own failures. */
-const OTHER_KINDS: readonly (KindInfo & { kind: DiagnosticKind })[] = [
-  { kind: 'kconfig-unmet', stage: 'kconfig', infra: false },
-  { kind: 'infra', stage: 'infra', infra: true },
-];
+/** Kinds only other stages emit (no classify unit): the Kconfig check. */
+const OTHER_KINDS: readonly (KindInfo & { kind: DiagnosticKind })[] = [{ kind: 'kconfig-unmet', stage: 'kconfig', infra: false }];
 
 /** Stage and infrastructure flag of every kind, derived from the units' own declarations. */
 export const KIND_INFO: ReadonlyMap<DiagnosticKind, KindInfo> = new Map(

@@ -1,14 +1,19 @@
 /**
- * killed: the build (or one of its tools) died from a signal or memory exhaustion, or kmatrix's
- * build stage timed out (`kmatrix: build timed out after N s`).
+ * killed: the build (or one of its tools) was stopped from outside — a signal sent to it (KILL, as
+ * the OOM killer sends; TERM; INT; HUP), memory exhaustion, or kmatrix's build stage timing out
+ * (`kmatrix: build timed out after N s`). Infrastructure: the build is ERROR.
+ *
+ * The rule: a process killed by the machine is `killed`; a process that crashed by itself (SEGV,
+ * ABRT, BUS — make's `Error 139`/`134`/`135`, the shell's `Segmentation fault`) is a tool bug the
+ * inputs trigger, reproducible on rerun, so it is `compiler-crash` (FAIL), see compiler-crash.ts.
  */
 import { createHash } from 'node:crypto';
 import { defineUnit, draft, type Draft } from '../unit.js';
 import { followMakeTarget, parseMakeFailure } from './make.js';
 
-const SIGNALS = 'Killed|Terminated|Interrupt|Hangup|Segmentation fault|Aborted|Bus error';
-/** Exit codes 128+signal: INT, ABRT, KILL, BUS, SEGV, TERM. */
-const SIGNAL_CODES = new Set([130, 134, 135, 137, 139, 143]);
+const SIGNALS = 'Killed|Terminated|Interrupt|Hangup';
+/** Exit codes 128+signal: HUP, INT, KILL, TERM. */
+const SIGNAL_CODES = new Set([129, 130, 137, 143]);
 
 const TIMEOUT = /^kmatrix: build timed out after \d+(?:\.\d+)? ?s\b/;
 const BARE = new RegExp(`^(?:${SIGNALS})(?: \\(core dumped\\))?$`);
