@@ -12,7 +12,7 @@ import { cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
 import { reapOrphanGroups, subdirs } from './runtime/host.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
-import { claimRun, markInFlight, recoverAbandonedRuns } from './pipeline/recover.js';
+import { claimRun, markInFlight, recoverAbandonedRuns, releaseRun } from './pipeline/recover.js';
 import {
   buildDiagnostics,
   cachedBuild,
@@ -340,10 +340,17 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
         fallbackRendererCondition: plain,
       } as never,
     );
-    await tasks.run();
+    try {
+      await tasks.run();
+    } catch (e) {
+      // Interrupted (e.g. while waiting for the lock): what finished is recorded, the rest is reported missing below.
+      if (!o.signal?.aborted) throw e;
+    }
   } finally {
     (release as (() => void) | null)?.();
-    finishRun(o.store, runId);
+    // An interrupted run stays unfinished (finished_at NULL): merge and reports show that it did not complete.
+    if (o.signal?.aborted) releaseRun(o.resultsDir, runId, 'interrupted');
+    else finishRun(o.store, runId);
   }
   const order = new Map(commits.map((c, i) => [c.sha, i]));
   const cellOrder = new Map(o.cells.map((c, i) => [c.name, i]));

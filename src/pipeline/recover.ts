@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { fingerprint } from '../fingerprint.js';
 import { alive } from '../runtime/process.js';
-import { cellId, finishRun, recordBuild, upsertCommit, type Store } from '../store/db.js';
+import { cellId, recordBuild, upsertCommit, type Store } from '../store/db.js';
 import type { CommitInfo, Diagnostic } from '../types.js';
 
 /** Marker of a build in flight, written next to its log before it starts and removed once it is recorded. */
@@ -41,6 +41,16 @@ export function claimRun(resultsDir: string, runId: number): void {
     writeFileSync(join(dir, OWNER), `${process.pid}\n`);
   } catch {
     /* the builds will fail to write their logs and say so */
+  }
+}
+
+/** A run this process ends without finishing it (interrupted): no later process will take it for a killed one. */
+export function releaseRun(resultsDir: string, runId: number, how: 'interrupted'): void {
+  const dir = runLogDir(resultsDir, runId);
+  try {
+    renameSync(join(dir, OWNER), join(dir, `${OWNER}.${how}`));
+  } catch {
+    /* never claimed (unwritable results dir): nothing to release */
   }
 }
 
@@ -107,8 +117,9 @@ async function recoverBuild(store: Store, claimed: string): Promise<void> {
 
 /**
  * Runs whose process died without finishing them: each build it had in flight becomes an ERROR row
- * ("interrupted"), with its half-written log kept (gzipped), and the run is closed. Builds it never
- * started have no row, so the next run builds them. Returns how many runs and builds were recovered.
+ * ("interrupted"), with its half-written log kept (gzipped). The run itself stays unfinished (finished_at
+ * NULL: merge and reports show it did not complete). Builds it never started have no row, so the next run
+ * builds them. Returns how many runs and builds were recovered.
  */
 export async function recoverAbandonedRuns(store: Store, resultsDir: string): Promise<{ runs: number; builds: number }> {
   const open = store.prepare(`SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id`).all() as { id: number }[];
@@ -139,7 +150,6 @@ export async function recoverAbandonedRuns(store: Store, resultsDir: string): Pr
     } catch {
       continue;
     }
-    finishRun(store, id);
     runs++;
   }
   return { runs, builds };

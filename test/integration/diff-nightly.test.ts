@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot } from '../../src/build/paths.js';
@@ -99,6 +99,19 @@ describe('diff, nightly, report, log on the replay tree (real host builds)', () 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`virt-v7/UP @ ${sha.get('real-fix')!.slice(0, 12)}`);
     expect(r.stderr).toContain('virt-v7/UP-on-SMP');
+  });
+
+  it('--no-build with one side built by another toolchain (after a compiler upgrade) refuses with exit 2 naming it, never a not-comparable 0', async () => {
+    // A copy of the store in which the baseline's builds were made with another compiler.
+    const db = join(dir, 'other-toolchain.db');
+    for (const ext of ['', '-wal']) if (existsSync(flags.db + ext)) copyFileSync(flags.db + ext, db + ext);
+    const store = openStore(db);
+    store.prepare(`UPDATE builds SET toolchain = 'arm-linux-gnueabi-gcc (older) 11.3.0' WHERE commit_sha = ?`).run(sha.get('baseline'));
+    store.close();
+    const r = await diffCommand(sha.get('baseline')!, sha.get('pgtable-mapping')!, { ...flags, db, noBuild: true }, deps);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`virt-v7/UP @ ${sha.get('baseline')!.slice(0, 12)} (stored build made with another toolchain: arm-linux-gnueabi-gcc (older) 11.3.0 [host])`);
   });
 
   it('diff pgtable-mapping → tip: fixed', async () => {

@@ -13,7 +13,7 @@ import { buildRows, buildStageLog, containersOf, findFiles, groupAlive, query, r
  * does (Ctrl-C: SIGINT to the whole process group) and the way `kill` does (the kmatrix pid alone).
  * Each interrupts early in an incremental build of the warm virt-v7/UP build dirs. After every one:
  * exit 3, the build in flight recorded as ERROR, finished builds kept, no make group and no container
- * left, no in-flight marker, the run closed, the worktree lock free. SIGKILL leaves things behind by
+ * left, no in-flight marker, the run left unfinished (it did not complete) and claimed by nobody, the worktree lock free. SIGKILL leaves things behind by
  * nature: the next command must find and clean them.
  */
 const CELL = 'virt-v7/UP';
@@ -76,7 +76,10 @@ describe('signals during real builds', () => {
     expect(groupAlive(pgid), 'a make/engine process group outlived kmatrix').toBe(false);
     expect(await containersOf(job.pid)).toEqual([]);
     expect(findFiles(dir, /\.inflight$/)).toEqual([]);
-    expect(query<{ n: number }>(join(dir, 'k.db'), 'SELECT count(*) AS n FROM runs WHERE finished_at IS NULL')[0]!.n).toBe(0);
+    // The interrupted (or killed) run stays unfinished, so merge and reports show it did not complete; no live
+    // owner claim is left for a later command to take it for a killed one.
+    expect(query<{ n: number }>(join(dir, 'k.db'), 'SELECT count(*) AS n FROM runs WHERE finished_at IS NULL')[0]!.n).toBe(1);
+    expect(findFiles(dir, /\/owner$/)).toEqual([]);
     const release = await acquireLock(slot.lockFile, { waitMs: 0 });
     release();
   };
@@ -98,6 +101,25 @@ describe('signals during real builds', () => {
     await assertClean(job, dir, pgid);
     survived.push(`run/${rt}/${send} ${sig}`);
   };
+
+  it('run, interrupted while waiting for the tree lock: exit 3, --json lists the cell as missing, the run stays unfinished', async () => {
+    const dir = tempDir('kmatrix-sig-');
+    const db = join(dir, 'k.db');
+    const release = await acquireLock(slot.lockFile, { waitMs: 600_000 });
+    try {
+      const job = start(['run', '--runtime', 'host', '--tree', tree, '--db', db, '--cells', CELL, '--rebuild', '--json', sha.get('2013-fix')!]);
+      await until('the waiting message', () => /waiting for process/.test(job.stderr()), 120_000);
+      job.kill('SIGINT');
+      const { code } = await job.exited;
+      expect(code, job.stderr()).toBe(3);
+      const doc = JSON.parse(job.stdout()) as { builds: unknown[]; missing: { cell: string; reason: string }[] };
+      expect(doc.builds).toEqual([]);
+      expect(doc.missing).toEqual([{ commit: sha.get('2013-fix')!, cell: CELL, reason: 'interrupted before it was built' }]);
+      expect(query<{ n: number }>(db, 'SELECT count(*) AS n FROM runs WHERE finished_at IS NULL')[0]!.n).toBe(1);
+    } finally {
+      release();
+    }
+  });
 
   it('run, host: Ctrl-C (SIGINT to the process group) keeps the finished build and records the one in flight', async () => {
     await interruptRun('host', 'terminal', 'SIGINT', true);

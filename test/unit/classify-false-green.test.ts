@@ -68,6 +68,20 @@ describe('false greens: failed logs are never PASS', () => {
     expect(status('ld.bfd: final link failed: nonrepresentable section on output')).toBe('FAIL');
   });
 
+  it("a link that failed without an undefined symbol: ld's `cannot find`, ld.lld's errors (real); the drivers' summaries only as a fallback", () => {
+    const link = (message: string, file: string | null = null): Fields => ({ ...none, kind: 'link-error', severity: 'error', message, file });
+    expect(fields(fixture('link-missing-lib.log'))).toEqual([
+      link('cannot find -lkmxnothere: No such file or directory'),
+      link('unable to find library -lkmxnothere'),
+    ]);
+    expect(fields('collect2: error: ld returned 1 exit status')).toEqual([link('ld returned 1 exit status')]);
+    expect(
+      fields('clang: error: linker command failed with exit code 1 (use -v to see invocation)\nmake[2]: *** [scripts/Makefile.vmlinux:34: vmlinux] Error 1'),
+    ).toEqual([link('linker command failed with exit code 1', 'vmlinux')]);
+    // ld.lld's undefined symbols stay link-undefined.
+    expect(fields('ld.lld: error: undefined symbol: foo').map((d) => d.kind)).toEqual(['link-undefined']);
+  });
+
   it('`cc1: all warnings being treated as errors`: alone it is the error; after the -Werror error it adds nothing (real)', () => {
     expect(fields('cc1: all warnings being treated as errors')).toEqual([
       { ...none, kind: 'compile-error', severity: 'error', message: 'all warnings being treated as errors' },

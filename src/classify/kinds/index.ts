@@ -17,18 +17,18 @@ import { objtool } from './objtool.js';
 import { sectionMismatch } from './section-mismatch.js';
 import { toolchainMissing } from './toolchain-missing.js';
 
-/** Units in priority order: infra/crash before gcc lines, specific modpost before modpost-other, make last. */
+/** Units in priority order: infra/crash before gcc lines (link-error too: clang's `error: linker command failed`), specific modpost before modpost-other, make last. */
 export const KIND_UNITS: readonly KindUnit[] = [
   killed,
   infra,
   compilerCrash,
   toolchainMissing,
   objtool,
+  linkError,
   assembler,
   compileError,
   compileWarning,
   linkUndefined,
-  linkError,
   modpostUndefined,
   modpostMissingLicense,
   sectionMismatch,
