@@ -18,7 +18,7 @@ import { HostRuntime } from '../runtime/host.js';
 import { openStore } from '../store/db.js';
 import { loadBuild, type LoadedBuild } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
-import { addShardOptions, selectCells } from './options.js';
+import { addShardOptions, selectCells, type CellOptions } from './options.js';
 import { preflight } from './preflight.js';
 import { registerMergeCommands } from './merge.js';
 import { registerCiCommand } from './ci.js';
@@ -28,15 +28,10 @@ import { ensureReplayTree, ReplayError } from '../demo/replay.js';
 /** Exit codes every command uses. */
 const EXIT = CODES;
 
-interface RunFlags extends StoreFlags {
+/** Flags of run and demo: the store/build flags, the cell selection (ad-hoc cells, shards) and the run-only ones. */
+interface RunFlags extends StoreFlags, CellOptions {
   kconfigOnly?: boolean;
   rebuild?: boolean;
-  kconfig?: string;
-  kconfigAdd?: string[];
-  variants?: string;
-  shard?: string | boolean;
-  shards?: number;
-  shardWeights?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
