@@ -350,7 +350,10 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
     (release as (() => void) | null)?.();
     // An interrupted run stays unfinished (finished_at NULL): merge and reports show that it did not complete.
     if (o.signal?.aborted) releaseRun(o.resultsDir, runId, 'interrupted');
-    else finishRun(o.store, runId);
+    else {
+      finishRun(o.store, runId);
+      releaseRun(o.resultsDir, runId, 'finished');
+    }
   }
   const order = new Map(commits.map((c, i) => [c.sha, i]));
   const cellOrder = new Map(o.cells.map((c, i) => [c.name, i]));

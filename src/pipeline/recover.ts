@@ -44,8 +44,8 @@ export function claimRun(resultsDir: string, runId: number): void {
   }
 }
 
-/** A run this process ends without finishing it (interrupted): no later process will take it for a killed one. */
-export function releaseRun(resultsDir: string, runId: number, how: 'interrupted'): void {
+/** Give up this process's claim on a run it ends (finished or interrupted): no later process will take it for a killed one. */
+export function releaseRun(resultsDir: string, runId: number, how: 'finished' | 'interrupted'): void {
   const dir = runLogDir(resultsDir, runId);
   try {
     renameSync(join(dir, OWNER), join(dir, `${OWNER}.${how}`));

@@ -78,8 +78,10 @@ describe('signals during real builds', () => {
     expect(findFiles(dir, /\.inflight$/)).toEqual([]);
     // The interrupted (or killed) run stays unfinished, so merge and reports show it did not complete; no live
     // owner claim is left for a later command to take it for a killed one.
-    expect(query<{ n: number }>(join(dir, 'k.db'), 'SELECT count(*) AS n FROM runs WHERE finished_at IS NULL')[0]!.n).toBe(1);
-    expect(findFiles(dir, /\/owner$/)).toEqual([]);
+    const open = query<{ id: number }>(join(dir, 'k.db'), 'SELECT id FROM runs WHERE finished_at IS NULL');
+    expect(open).toHaveLength(1);
+    expect(existsSync(join(dir, 'logs', `run-${open[0]!.id}`, 'owner')), 'a live owner claim is left on the unfinished run').toBe(false);
+    expect(findFiles(dir, /^owner$/), 'every run gave up its owner claim').toEqual([]);
     const release = await acquireLock(slot.lockFile, { waitMs: 0 });
     release();
   };
