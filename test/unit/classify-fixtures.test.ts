@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/types.js';
 import { buildStatus, LogClassifier } from '../../src/classify/index.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 import { fixtureLog } from '../helpers/logs.js';
 
 /**
@@ -33,14 +34,7 @@ const clangWarning: Fields = {
   severity: 'warning',
   message: "argument unused during compilation: '-march=armv7-a' [-Wunused-command-line-argument]",
 };
-const seed: Fields = {
-  ...none,
-  kind: 'modpost-undefined',
-  severity: 'error',
-  symbol: 'v7wbi_flush_kern_tlb_range',
-  module: 'mm/zsmalloc.ko',
-  message: '"v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
-};
+const [seed] = fields([v7wbiDiagnostic({ message: '"v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!' })]) as [Fields];
 
 /** The three distinct complaints of GNU as in gas-march.log (the same instruction with other operands is the same error). */
 function gas(file: string): Fields[] {

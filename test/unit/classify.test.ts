@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/types.js';
 import { buildStatus, classifyFile, classifyStream, classifyText, relativePath } from '../../src/classify/index.js';
+import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/logs');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -83,16 +84,9 @@ describe('real logs: every kind with exact fields', () => {
   });
 
   it('modpost-undefined (replay tree, UP: zsmalloc needs v7wbi_flush_kern_tlb_range)', () => {
-    expect(fields(classifyFixture('modpost-undefined-up.log'))).toEqual([
-      {
-        ...none,
-        kind: 'modpost-undefined',
-        severity: 'error',
-        symbol: 'v7wbi_flush_kern_tlb_range',
-        module: 'mm/zsmalloc.ko',
-        message: '"v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!',
-      },
-    ]);
+    expect(fields(classifyFixture('modpost-undefined-up.log'))).toEqual(
+      fields([v7wbiDiagnostic({ message: '"v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!' })]),
+    );
   });
 
   it('modpost-undefined (replay tree, SMP: zsmalloc needs flush_tlb_kernel_range)', () => {
