@@ -66,3 +66,27 @@ export interface CommitInfo {
 
 /** A bisect step's verdict, relative to the endpoints (like `git bisect` terms). */
 export type Verdict = 'good' | 'bad' | 'skip';
+
+/** Seconds spent in each stage of one build; a stage that did not run is absent (a skipped Kconfig stage: `kconfigSkipped`). */
+export interface StageTimes {
+  /** Kconfig stage (base config + fragments → .config), including its container start(s). */
+  kconfig?: number;
+  /** True when the Kconfig stage was skipped because none of its inputs changed. */
+  kconfigSkipped?: boolean;
+  /** The make of the build targets, including its container start. */
+  make?: number;
+  /** Log compression. */
+  compress?: number;
+  /** Log classification. */
+  classify?: number;
+  /** Recording the build in the store. */
+  store?: number;
+}
+
+/** ccache's counts for one build (from its stats log); null when the build did not use ccache. */
+export interface CcacheStats {
+  hits: number;
+  misses: number;
+  /** Compilations ccache could not cache (preprocessor errors, unsupported flags…). */
+  uncacheable: number;
+}

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from './fragment.js';
 import { InputError } from '../errors.js';
 import { MatrixSchema, type MatrixFile } from './schema.js';
+import { DEFAULT_TOOLCHAIN, type Toolchain } from './toolchain.js';
 
 /** One buildable cell of the matrix: `<config>/<variant>` with everything needed to build it. */
 export interface Cell {
@@ -27,6 +28,8 @@ export interface Cell {
   /** OCI runtime for the container engine (podman --runtime / docker run --runtime), e.g. runc. */
   ociRuntime: string | null;
   runtimeFlags: string[];
+  /** What it compiles with (DEFAULT_TOOLCHAIN unless the matrix has a `toolchains:` section). */
+  toolchain: Toolchain;
   /** Hash of everything that defines the build of this cell (not its name). */
   hash: string;
 }
@@ -206,6 +209,7 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
         image: m.image ?? null,
         ociRuntime: m.oci_runtime ?? null,
         runtimeFlags: m.runtime_flags,
+        toolchain: DEFAULT_TOOLCHAIN,
         hash: hashOf(def),
       });
     }
