@@ -3,6 +3,7 @@ import { git } from '../build/git.js';
 import { InputError } from '../errors.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { aggregateDiagnostics, diffCell, UNKNOWN_REASONS, type ComparableBuild } from './diff.js';
+import { splitCellName } from './toolchains.js';
 
 /** Added line ranges per file (`git diff -U0` new-side hunks), inclusive. */
 export type TouchedLines = Map<string, [number, number][]>;
@@ -70,6 +71,11 @@ export interface CheckResult {
   cells: string[];
   /** Distinct toolchain identities (compiler version strings) of the builds. */
   toolchains: string[];
+  /**
+   * With several toolchains in the matrix (cells named `<config>/<variant>@<toolchain>`): each toolchain's name and
+   * the identities its builds recorded, in cell order; empty for a one-toolchain matrix.
+   */
+  byToolchain: { name: string; identities: string[] }[];
   /** Architecture label (e.g. `ARM`). */
   arch: string;
   patches: PatchCheck[];
@@ -128,10 +134,19 @@ export function checkSeries(
   o: { order: readonly string[]; arch?: string },
 ): CheckResult {
   const all = patches.flatMap((p) => [...p.builds, ...p.parentBuilds]);
+  const names = [...new Set(o.order.map((c) => splitCellName(c).toolchain).filter((t): t is string => t !== null))];
+  const byToolchain =
+    names.length < 2
+      ? []
+      : names.map((name) => ({
+          name,
+          identities: [...new Set(all.filter((b) => splitCellName(b.cell).toolchain === name).map((b) => b.toolchain).filter(Boolean))],
+        }));
   return {
     base,
     cells: [...o.order],
     toolchains: [...new Set(all.map((b) => b.toolchain).filter(Boolean))],
+    byToolchain,
     arch: (o.arch ?? 'arm').toUpperCase(),
     patches: patches.map((p) => checkPatch(p, o.order)),
   };

@@ -25,11 +25,21 @@ function verdict(p: PatchCheck): string {
   return parts.join(', ');
 }
 
+/** The toolchains a check built with: `gcc: <identity>; clang: <identity>` with a toolchain axis, else the identities. */
+export function checkToolchains(r: CheckResult): string {
+  if (r.byToolchain.length) return r.byToolchain.map((t) => `${t.name}: ${t.identities.join(' | ') || 'no build'}`).join('; ');
+  return r.toolchains.join('; ') || 'unknown toolchain';
+}
+
 /** Terminal summary: one block per patch (`>>` for introduced diagnostics), then a verdict line. */
 export function renderCheckText(r: CheckResult): string {
   const label = cellLabels(r.cells);
   const n = r.patches.length;
-  const L = [`check ${short(r.base)}..${short(r.patches[n - 1]?.sha ?? r.base)}: ${n} patch(es) × ${r.cells.map(label).join(', ')}`, ''];
+  const L = [
+    `check ${short(r.base)}..${short(r.patches[n - 1]?.sha ?? r.base)}: ${n} patch(es) × ${r.cells.map(label).join(', ')}`,
+    `${r.byToolchain.length ? 'toolchains' : 'toolchain'}: ${checkToolchains(r)}`,
+    '',
+  ];
   r.patches.forEach((p, i) => {
     const st = r.cells.map((c) => `${label(c)} ${p.status[c] ?? '-'}`).join('  ');
     L.push(`[${i + 1}/${n}] ${short(p.sha)} ${p.subject}`, `      ${st} — ${verdict(p)}`);
@@ -49,7 +59,7 @@ export function renderCheckText(r: CheckResult): string {
 export function renderCheckMarkdown(r: CheckResult, repro: Reproducers = {}): string {
   const label = cellLabels(r.cells);
   const n = r.patches.length;
-  const head = `Build-tested on ${r.arch} (${r.toolchains.join('; ') || 'unknown toolchain'}): ${r.cells.map(label).join(', ')}`;
+  const head = `Build-tested on ${r.arch} (${checkToolchains(r)}): ${r.cells.map(label).join(', ')}`;
   const bad = r.patches.filter((p) => newErrors(p).length);
   const L: string[] = [];
   if (!bad.length) L.push(`${head} — no new errors${n > 1 ? ` at any of the ${n} patches` : ''}.`);
@@ -78,6 +88,7 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
     exitCode: checkExitCode(r),
     cells: r.cells,
     toolchains: r.toolchains,
+    byToolchain: r.byToolchain,
     patches: r.patches.map((p) => ({
       sha: p.sha,
       parent: p.parent,

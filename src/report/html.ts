@@ -1,6 +1,6 @@
 /** The history grid as one self-contained HTML page: inline CSS and JS only, no network (pure). */
 import { cellLabels, diagnosticLine } from './diagnostic.js';
-import { gridErrors, type HistoryEntry, type HistoryGrid } from './grid.js';
+import { gridErrors, toolchainAxis, type HistoryEntry, type HistoryGrid } from './grid.js';
 
 /** Escape text for HTML content and attribute values. */
 export function esc(s: string): string {
@@ -25,7 +25,11 @@ main{padding:8px 28px 28px}
 .sw{display:inline-block;width:14px;height:14px;border-radius:3px}
 table.grid{border-collapse:separate;border-spacing:4px;background:var(--card);border-radius:10px;padding:8px;box-shadow:0 1px 3px #0002}
 .grid th{font-weight:600;text-align:center;padding:6px 10px;color:var(--muted);font-size:13px;white-space:nowrap}
-.grid th.commit{text-align:left}
+.grid th.commit{text-align:left;vertical-align:bottom}
+.grid th.tc{color:var(--ink);border-bottom:2px solid var(--ink);letter-spacing:.4px}
+.grid .tc-start{border-left:3px solid var(--none);padding-left:8px}
+.tcs{margin:4px 0 10px;color:var(--muted)}
+.tcs code{color:var(--ink)}
 .grid td.commit{padding:4px 12px 4px 6px;white-space:nowrap;max-width:520px;overflow:hidden;text-overflow:ellipsis}
 .sha{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;color:#3558a8;margin-right:8px}
 .label{display:inline-block;background:#e8ecf4;color:#34435e;border-radius:10px;padding:0 8px;font-size:12px;margin-right:6px}
@@ -112,17 +116,81 @@ function detail(g: HistoryGrid, i: number, j: number, e: HistoryEntry): string {
   return parts.join('\n');
 }
 
+/** The grid's columns in display order: grid indices, grouped by toolchain when the grid has a toolchain axis. */
+function columnOrder(g: HistoryGrid): { columns: number[]; groupStart: Set<number> } {
+  const axis = toolchainAxis(g.cells);
+  if (!axis) return { columns: g.cells.map((_, j) => j), groupStart: new Set() };
+  const columns: number[] = [];
+  const groupStart = new Set<number>();
+  for (const t of axis.toolchains) {
+    const js = axis.bases.map((b) => axis.column(b, t)).filter((j) => j >= 0);
+    if (js.length) groupStart.add(js[0]!);
+    columns.push(...js);
+  }
+  // Cells without a toolchain in their name (none in a consistent matrix) keep their place at the end.
+  for (let j = 0; j < g.cells.length; j++) if (!columns.includes(j)) columns.push(j);
+  return { columns, groupStart };
+}
+
+/** The table head: one row of cell names, or with a toolchain axis a row of toolchain column groups above the cells. */
+function tableHead(g: HistoryGrid, columns: number[], groupStart: Set<number>): string {
+  const axis = toolchainAxis(g.cells);
+  if (!axis) return `<tr><th class="commit">commit</th>${g.cells.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+  const short = cellLabels(axis.bases);
+  const groups = axis.toolchains
+    .map((t) => ({ t, n: axis.bases.filter((b) => axis.column(b, t) >= 0).length }))
+    .filter((x) => x.n > 0)
+    .map((x) => `<th class="tc tc-start" colspan="${x.n}" data-toolchain="${esc(x.t)}">${esc(x.t)}</th>`)
+    .join('');
+  const names = columns
+    .map((j) => {
+      const name = g.cells[j]!;
+      const at = name.lastIndexOf('@');
+      const base = at < 0 ? name : name.slice(0, at);
+      return `<th${groupStart.has(j) ? ' class="tc-start"' : ''} title="${esc(name)}">${esc(short(base))}</th>`;
+    })
+    .join('');
+  return `<tr><th class="commit" rowspan="2">commit</th>${groups}</tr>\n<tr>${names}</tr>`;
+}
+
+/** The toolchains line under the title: each toolchain's name and the compiler identities its builds recorded. */
+function toolchainsLine(g: HistoryGrid): string {
+  const axis = toolchainAxis(g.cells);
+  if (!axis) return '';
+  const items = axis.toolchains.map((t) => {
+    const ids = new Set<string>();
+    for (const b of axis.bases) {
+      const j = axis.column(b, t);
+      if (j >= 0) for (const row of g.entries) if (row[j]!.build?.toolchain) ids.add(row[j]!.build!.toolchain!);
+    }
+    return `<span data-toolchain="${esc(t)}"><b>${esc(t)}</b>: <code>${esc([...ids].join(' | ') || 'no build')}</code></span>`;
+  });
+  return `<div class="tcs">toolchains: ${items.join(' · ')}</div>`;
+}
+
+/** ` (3 cells × 2 toolchains)` for a grid with a toolchain axis, else empty. */
+function axisNote(g: HistoryGrid): string {
+  const axis = toolchainAxis(g.cells);
+  return axis ? ` (${axis.bases.length} × ${axis.toolchains.length} toolchains)` : '';
+}
+
 /** The grid as a complete HTML document: colour grid, first-failing markers, legend, click-through details (CSS :target). */
 export function renderHistoryHtml(g: HistoryGrid): string {
   const all = g.entries.flat();
   const count = (s: string) => all.filter((e) => e.status === s).length;
-  const head = g.cells.map((c) => `<th>${esc(c)}</th>`).join('');
+  const { columns, groupStart } = columnOrder(g);
+  const head = tableHead(g, columns, groupStart);
   const rows = g.commits
     .map((c, i) => {
-      const tds = g.entries[i]!.map((e, j) => {
-        if (e.status === null) return `<td class="st none" data-cell="${esc(g.cells[j]!)}" data-status="none"><a>not built</a></td>`;
+      const tds = columns.map((j) => {
+        const e = g.entries[i]![j]!;
+        const name = g.cells[j]!;
+        const at = name.lastIndexOf('@');
+        const tc = at < 0 ? '' : ` data-toolchain="${esc(name.slice(at + 1))}"`;
+        const start = groupStart.has(j) ? ' tc-start' : '';
+        if (e.status === null) return `<td class="st none${start}" data-cell="${esc(name)}"${tc} data-status="none"><a>not built</a></td>`;
         const mark = e.firstFailing ? '<span class="first-mark">1st fail</span>' : '';
-        return `<td class="st ${e.status}${e.firstFailing ? ' first' : ''}" data-cell="${esc(g.cells[j]!)}" data-status="${e.status}"${e.firstFailing ? ' data-first-failing="true"' : ''}><a href="#${detailId(i, j)}" title="${esc(`${g.cells[j]} @ ${c.sha.slice(0, 12)}: ${e.status}`)}">${e.status}${mark}</a></td>`;
+        return `<td class="st ${e.status}${e.firstFailing ? ' first' : ''}${start}" data-cell="${esc(name)}"${tc} data-status="${e.status}"${e.firstFailing ? ' data-first-failing="true"' : ''}><a href="#${detailId(i, j)}" title="${esc(`${name} @ ${c.sha.slice(0, 12)}: ${e.status}`)}">${e.status}${mark}</a></td>`;
       }).join('');
       const label = c.label ? `<span class="label">${esc(c.label)}</span>` : '';
       return `<tr data-sha="${esc(c.sha)}"><td class="commit"><span class="sha">${esc(c.sha.slice(0, 12))}</span>${label}${esc(c.subject)}</td>${tds}</tr>`;
@@ -151,14 +219,15 @@ export function renderHistoryHtml(g: HistoryGrid): string {
 <body>
 <header>
 <h1>${esc(g.title)}</h1>
-<div class="sub">${g.commits.length} commits × ${g.cells.length} cells · generated ${esc(g.generatedAt)}</div>
+<div class="sub">${g.commits.length} commits × ${g.cells.length} cells${axisNote(g)} · generated ${esc(g.generatedAt)}</div>
+${toolchainsLine(g)}
 <div class="counts"><span class="count pass"><b>${count('PASS')}</b>PASS</span><span class="count fail"><b>${count('FAIL')}</b>FAIL</span><span class="count error"><b>${count('ERROR')}</b>ERROR</span><span class="count"><b>${all.filter((e) => e.status === null).length}</b>not built</span></div>
 </header>
 <main>
 ${notes}
 <div class="legend"><span><i class="sw" style="background:var(--pass)"></i>PASS</span><span><i class="sw" style="background:var(--fail)"></i>FAIL (the code is at fault)</span><span><i class="sw" style="background:var(--error)"></i>ERROR (infrastructure)</span><span><i class="sw" style="background:var(--none)"></i>not built</span><span><span class="label" style="background:var(--ink);color:#fff">1st fail</span>first failing commit (PASS before)</span><span>newest commit on top · click a cell for diagnostics, log and reproducer</span></div>
 <table class="grid" id="grid">
-<thead><tr><th class="commit">commit</th>${head}</tr></thead>
+<thead>${head}</thead>
 <tbody>
 ${rows}
 </tbody>
