@@ -154,7 +154,7 @@ export async function hostCompilerVersion(crossCompile: string): Promise<string>
 /** First line of `<program> --version` on the host, or why not. */
 async function hostVersion(program: string): Promise<{ out: string } | { missing: string }> {
   const r = await execa(program, ['--version'], { reject: false });
-  if (r.failed || r.exitCode !== 0) return { missing: `${program} (${r.shortMessage ?? 'not found'})` };
+  if (r.failed || r.exitCode !== 0) return { missing: `${program} (${(r.shortMessage ?? 'not found').split('\n')[0]})` };
   return { out: String(r.stdout) };
 }
 
