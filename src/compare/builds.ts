@@ -1,6 +1,6 @@
 /** Getting the builds a comparison needs: from the store, building what is missing via runMatrix (I/O). */
 import type { Cell, Matrix } from '../matrix/load.js';
-import type { Toolchain } from '../matrix/toolchain.js';
+import { versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
 import { cellToolchainKey, runMatrix, runtimeOf, type RunOptions } from '../pipeline.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { Store } from '../store/db.js';
@@ -115,7 +115,10 @@ export async function ensureBuilds(o: EnsureOptions): Promise<{ builds: Map<stri
     const m = new Map<string, LoadedBuild>();
     have.set(sha, m);
     for (const cell of o.cells) {
-      const b = o.rebuild || o.record ? null : storedBuild(o.store, sha, cell, o.runtimeName, tcs.get(cellToolchainKey(cell)));
+      const tc = tcs.get(cellToolchainKey(cell));
+      // A toolchain that misses its version pin now reuses nothing: runMatrix records its cells ERROR (never a stored PASS).
+      const pinUnmet = tc ? versionPinProblem(cell.toolchain, tc.compiler) !== null : false;
+      const b = o.rebuild || o.record || pinUnmet ? null : storedBuild(o.store, sha, cell, o.runtimeName, tc);
       if (b) m.set(cell.name, b);
       else missing.set(sha, [...(missing.get(sha) ?? []), cell]);
     }
