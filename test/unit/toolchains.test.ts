@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeArgv } from '../../src/build/build.js';
 import { buildDirName, cellSlug, treeSlot } from '../../src/build/paths.js';
+import { oneCell } from '../../src/cli/bisect.js';
 import { selectCells } from '../../src/cli/options.js';
 import { InputError } from '../../src/errors.js';
 import { selectToolchain } from '../../src/matrix/adhoc.js';
@@ -154,6 +155,10 @@ describe('cell globs select by toolchain', () => {
     expect(names('virt-v7/UP@*')).toEqual(['virt-v7/UP@gcc', 'virt-v7/UP@clang']);
     expect(names('virt-v7/UP@clang,*/SMP@gcc')).toEqual(['virt-v7/UP@clang', 'virt-v7/SMP@gcc']);
     expect(names('*/UP-on-SMP*')).toEqual(['virt-v7/UP-on-SMP@gcc', 'virt-v7/UP-on-SMP@clang']);
+    // bisect's --cell: a glob that must match exactly one cell.
+    const all = loadMatrix(GCC_CLANG).cells;
+    expect(oneCell(all, 'virt-v7/UP@cl*').name).toBe('virt-v7/UP@clang');
+    expect(errorOf(() => oneCell(all, 'virt-v7/UP@*')).message).toMatch(/matches 2 cells/);
   });
 });
 
