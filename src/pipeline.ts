@@ -218,12 +218,26 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
         task: async (_: unknown, task: { title: string }) => {
           const todo: Cell[] = [];
           const done: RunBuild[] = [];
+          const unbuildable: Cell[] = [];
           for (const cell of o.cells) {
+            if (identityError(cell)) {
+              unbuildable.push(cell);
+              continue;
+            }
             const hit = fromCache(commit, cell, tcOf(cell));
             if (hit) done.push(hit);
             else todo.push(cell);
           }
           builds.push(...done);
+          // A toolchain that is not there or misses its pin: recorded ERROR at once, without the worktree lock or a checkout.
+          for (const cell of unbuildable) {
+            const why = identityError(cell)!;
+            try {
+              recordError(commit, cell, why.cause, Date.now(), new Date().toISOString(), '', why.kind);
+            } catch (e) {
+              failures.set(`${commit.sha}\0${cell.name}`, `${why.cause}; recording it failed: ${errorText(e)}`);
+            }
+          }
           if (todo.length === 0) {
             task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached)`;
             return;
