@@ -23,7 +23,7 @@ import type { Cell } from '../matrix/load.js';
 import { DEFAULT_TOOLCHAIN, makeVariables } from '../matrix/toolchain.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { CommitInfo } from '../types.js';
-import type { BuildStatus, Diagnostic } from '../types.js';
+import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
 import { applyFragment } from './config-file.js';
 
@@ -76,6 +76,10 @@ export interface BuildOutcome {
   startedAt: string;
   logPath: string;
   diagnostics: Diagnostic[];
+  /** Seconds per stage of this build (empty for a result reused from the store: it did not run now). */
+  stages: StageTimes;
+  /** ccache's counts of this build; null without ccache (or for a reused result). */
+  ccache: CcacheStats | null;
 }
 
 /** How one build ended, before its log is classified (classify/outcome.ts turns it into a BuildOutcome). */
@@ -102,6 +106,10 @@ export interface RawBuild {
   dirs: string[];
   /** The last 256 KiB of the log (where make's final errors are). */
   logTail: string;
+  /** Seconds per stage (kconfig, kconfigSkipped, make, compress); absent until the build side measures them. */
+  stages?: StageTimes;
+  /** ccache's counts of this build; null or absent without ccache. */
+  ccache?: CcacheStats | null;
 }
 
 /**
