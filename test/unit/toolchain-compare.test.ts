@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSeries, type PatchInput } from '../../src/compare/check.js';
 import { diffBuilds, diffCell, diffExitCode, type ComparableBuild } from '../../src/compare/diff.js';
 import { cellToolchains, compareToolchainCell, compareToolchains, sameProblem, splitCellName, toolchainExitCode } from '../../src/compare/toolchains.js';
-import { toolchainCells, toolchainPair } from '../../src/cli/diff.js';
+import { buildDirName } from '../../src/build/paths.js';
+import { diffCommand, toolchainCells, toolchainPair } from '../../src/cli/diff.js';
 import { InputError } from '../../src/errors.js';
 import { loadMatrix, type Cell } from '../../src/matrix/load.js';
 import type { Toolchain } from '../../src/matrix/toolchain.js';
@@ -14,8 +15,10 @@ import { checkJson, renderCheckMarkdown, renderCheckText } from '../../src/repor
 import { historyGrid, historyJson, renderHistoryText, toolchainAxis, type HistoryBuild } from '../../src/report/grid.js';
 import { renderHistoryHtml } from '../../src/report/html.js';
 import { renderToolchainsText, toolchainsJson } from '../../src/report/toolchains-text.js';
+import type { Runtime, ToolchainIdentity } from '../../src/runtime/runtime.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
 import { runCliInProcess } from '../helpers/cli-inprocess.js';
+import { fakeRuntime, fakeTree } from '../helpers/fake-tree.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 import { ROOT } from '../helpers/replay.js';
 
@@ -363,5 +366,68 @@ describe('check lists the toolchains', () => {
     const single = checkSeries('b'.repeat(40), [{ ...p, builds: [b('virt-v7/UP', 'PASS')], parentBuilds: [b('virt-v7/UP', 'PASS', [], 'b'.repeat(40))] }], { order: ['virt-v7/UP'] });
     expect(single.byToolchain).toEqual([]);
     expect(renderCheckText(single).split('\n')[1]).toBe(`toolchain: ${GCC}`);
+  });
+});
+
+describe('diff --toolchains through the command, the store and the pipeline (fake compiler, two toolchains)', () => {
+  const GCC_CLANG = loadMatrix(join(ROOT, 'matrix/zsmalloc-arm-gcc-clang.yaml'));
+  const CLANG_MODPOST = 'ERROR: modpost: "__aeabi_uldivmod" [mm/zsmalloc.ko] undefined!\nmake[1]: *** [scripts/Makefile.modpost:127: Module.symvers] Error 1\n';
+
+  /** A fake runtime: gcc and clang identities by family; SMP built with LLVM=1 fails at modpost at the commits in `failAt`. */
+  function runtime(failAt: string[]): Runtime {
+    // The fake finds a cell by its build dir's name; a multi-toolchain cell builds in `<config>__<variant>@<toolchain key>`.
+    const byDir = GCC_CLANG.cells.map((c) => ({ ...c, name: buildDirName(c) }));
+    const id = async (_cc?: string, tc?: Toolchain): Promise<ToolchainIdentity> => ({ runtime: 'host', image: null, compiler: tc?.family === 'llvm' ? CLANG : GCC });
+    return fakeRuntime(
+      byDir,
+      (spec, cell) => {
+        const building = !spec.argv.some((a) => a.startsWith('KCONFIG_CONFIG='));
+        const head = readFileSync(spec.logFile, 'utf8').split('\n')[0] ?? '';
+        if (building && cell?.variant === 'SMP' && spec.argv.includes('LLVM=1') && failAt.some((sha) => head.includes(sha))) {
+          appendFileSync(spec.logFile, CLANG_MODPOST);
+          return { exitCode: 2 };
+        }
+        return undefined;
+      },
+      id,
+    );
+  }
+
+  it('fails only with clang at the breaking commit (exit 1), the same elsewhere (exit 0); --no-build refuses an unbuilt commit (exit 2); diff A B keeps toolchains apart', async () => {
+    const { tree, shas } = fakeTree(3);
+    const results = mkdtempSync(join(tmpdir(), 'kmatrix-tc-cmd-'));
+    const db = join(results, 'kmatrix.db');
+    const deps = { runtime: runtime([shas[1]!]), cache: join(results, 'cache'), progress: 'silent' as const };
+    const flags = { tree, db, matrix: GCC_CLANG.path!, toolchains: 'gcc,clang' };
+    const bad = await diffCommand(shas[1]!, undefined, { ...flags, json: true }, deps);
+    const j = JSON.parse(bad.stdout) as { exitCode: number; cells: { cell: string; verdict: string; failsOnlyWith: string | null; only: Record<string, Diagnostic[]> }[] };
+    expect(bad.code).toBe(1);
+    expect(j.cells.map((c) => [c.cell, c.verdict, c.failsOnlyWith])).toEqual([
+      ['virt-v7/UP', 'same-pass', null],
+      ['virt-v7/SMP', 'only-one-fails', 'clang'],
+      ['virt-v7/UP-on-SMP', 'same-pass', null],
+    ]);
+    expect(j.cells[1]!.only['clang']!.map((d) => d.symbol)).toEqual(['__aeabi_uldivmod']);
+    const text = await diffCommand(shas[1]!, undefined, { ...flags, noBuild: true }, deps);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('virt-v7/SMP        PASS   FAIL   fails only with clang');
+    expect(text.stdout).toContain('  only with clang: modpost-undefined: __aeabi_uldivmod undefined in mm/zsmalloc.ko');
+    expect(text.stdout).toContain(`toolchains: gcc = ${GCC}; clang = ${CLANG}`);
+    expect(text.stdout).toContain('reproducers (cells failing with one toolchain only):\n\n## virt-v7/SMP@clang\n');
+    const good = await diffCommand(shas[0]!, undefined, flags, deps);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain('0 cell(s) fail only with gcc, 0 only with clang, 0 fail with both, 3 pass with both, 0 unknown');
+    const unbuilt = await diffCommand(shas[2]!, undefined, { ...flags, noBuild: true }, deps);
+    expect(unbuilt.code).toBe(2);
+    expect(unbuilt.stderr).toMatch(/not in the store \(and --no-build given\): virt-v7\/UP@gcc/);
+    // Commit to commit: each cell against itself; clang's SMP regresses, gcc's does not.
+    const d = await diffCommand(shas[0]!, shas[1]!, { tree, db, matrix: GCC_CLANG.path!, json: true, noBuild: true }, deps);
+    const dj = JSON.parse(d.stdout) as { cells: { cell: string; transition: string }[] };
+    expect(dj.cells.map((c) => [c.cell, c.transition])).toEqual([
+      ['virt-v7/UP@gcc', 'still-passing'], ['virt-v7/UP@clang', 'still-passing'],
+      ['virt-v7/SMP@gcc', 'still-passing'], ['virt-v7/SMP@clang', 'regression'],
+      ['virt-v7/UP-on-SMP@gcc', 'still-passing'], ['virt-v7/UP-on-SMP@clang', 'still-passing'],
+    ].sort((x, y) => GCC_CLANG.cells.findIndex((c) => c.name === x[0]) - GCC_CLANG.cells.findIndex((c) => c.name === y[0])));
+    expect(d.code).toBe(1);
   });
 });
