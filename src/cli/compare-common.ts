@@ -60,7 +60,7 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
   if (!build) return c;
   return addRuntimeOptions(
     c
-      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
+      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs) when their build dirs are warm, else min(cells, CPUs/2))', positiveInt('--jobs'))
       .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs')),
   );
 }
