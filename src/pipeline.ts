@@ -50,7 +50,7 @@ export interface RunOptions {
   cache: string;
   resultsDir: string;
   runtime: Runtime;
-  /** Parallel builds (default: min(cells, cpus / 2)). */
+  /** Parallel builds (default: min(cells, cpus) when every build dir is warm, else min(cells, cpus / 2); see splitJobs). */
   jobs?: number;
   /** make -j per build (default: cpus / jobs, rounded up). */
   makeJobs?: number;
@@ -74,12 +74,27 @@ export interface RunResult {
 }
 
 /**
- * Split the machine: how many builds at once, and make -j for each. By default each make gets
- * at least two jobs (a lone -j1 build leaves cores idle once its siblings finish).
+ * Split the machine: how many builds at once, and make -j for each. Measured on 2 cores (`npm run bench -- --sched`,
+ * bench/RESULTS.md): for incremental builds (warm build dirs) two builds at once at -j1 beat one at a time at -j2
+ * (their container starts, Kconfig stages, links and modposts are serial and overlap), so with warm build dirs every
+ * CPU gets a build (2 commits × 2 cells: 53.6 s vs 59.2 s). Cold builds compile for minutes; one at a time at -j2 was
+ * as fast or slightly faster (two cold builds: 921 s vs 952 s, on a loaded machine) and avoids a lone -j1 build idling
+ * a core at the end, so when any build dir is cold the old rule holds: each make gets at least two jobs.
  */
-export function splitJobs(cells: number, cpus: number, jobs?: number, makeJobs?: number): { jobs: number; makeJobs: number } {
-  const j = Math.max(1, jobs ?? Math.min(cells, Math.floor(cpus / 2)));
+export function splitJobs(
+  cells: number,
+  cpus: number,
+  jobs?: number,
+  makeJobs?: number,
+  warm = false,
+): { jobs: number; makeJobs: number } {
+  const j = Math.max(1, jobs ?? Math.min(cells, warm ? cpus : Math.floor(cpus / 2)));
   return { jobs: j, makeJobs: Math.max(1, makeJobs ?? Math.ceil(cpus / j)) };
+}
+
+/** A build dir that a build has already compiled in (its `.config` and `init/main.o` exist): the next build is incremental. */
+export function warmBuildDir(dir: string): boolean {
+  return existsSync(join(dir, '.config')) && existsSync(join(dir, 'init', 'main.o'));
 }
 
 /** Format seconds for progress lines. */
@@ -94,8 +109,6 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
   const shas = await resolveRevisions(o.tree, o.revisions);
   const commits: CommitInfo[] = [];
   for (const sha of shas) commits.push(await commitInfo(o.tree, sha));
-  const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs);
-  const limit = pLimit(jobs);
 
   const recovered = await recoverAbandonedRuns(o.store, o.resultsDir);
   if (recovered.runs > 0) {
@@ -152,6 +165,10 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
     const tcOf = (cell: Cell) => identities.get(cellToolchainKey(cell))!;
     const identityError = (cell: Cell) =>
       identityErrors.get(cellToolchainKey(cell)) ?? identityErrors.get(`${cellToolchainKey(cell)}\0${cell.toolchain.version ?? ''}`);
+    // Warm build dirs (every cell built here before): incremental builds, one per CPU; else at least -j2 each.
+    const warm = o.cells.every((c) => warmBuildDir(slot.buildDir(buildDirName(c), tcOf(c).runtime)));
+    const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs, warm);
+    const limit = pLimit(jobs);
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
     /**
      * Record one build (fresh or a cached result seen at another commit of the same tree). A build of this run

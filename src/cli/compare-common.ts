@@ -64,7 +64,7 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
   return addRuntimeOptions(
     c
       .option('--toolchain <name>', "only this toolchain's cells (a matrix `toolchains:` name; built-in when the matrix lacks it: gcc, clang = make LLVM=1, llvm = clang)")
-      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
+      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs) when their build dirs are warm, else min(cells, CPUs/2))', positiveInt('--jobs'))
       .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs')),
   );
 }
