@@ -20,8 +20,11 @@ type Expect = { status: 'PASS' | 'FAIL'; first: string | null };
 const PASS: Expect = { status: 'PASS', first: null };
 const V7WBI: Expect = { status: 'FAIL', first: 'modpost-undefined mm/zsmalloc.ko "v7wbi_flush_kern_tlb_range" [mm/zsmalloc.ko] undefined!' };
 const FLUSH: Expect = { status: 'FAIL', first: 'modpost-undefined mm/zsmalloc.ko "flush_tlb_kernel_range" [mm/zsmalloc.ko] undefined!' };
-// The same line (zram_drv.c:1245), each compiler in its own words; clang suggests another member.
-const ZRAM_GCC: Expect = { status: 'FAIL', first: "compile-error drivers/block/zram/zram_drv.c 'struct zram_stats' has no member named 'same_pages'" };
+// The same line (zram_drv.c:1245), each compiler in its own words (both suggest huge_pages).
+const ZRAM_GCC: Expect = {
+  status: 'FAIL',
+  first: "compile-error drivers/block/zram/zram_drv.c 'struct zram_stats' has no member named 'same_pages'; did you mean 'huge_pages'?",
+};
 const ZRAM_CLANG: Expect = {
   status: 'FAIL',
   first: "compile-error drivers/block/zram/zram_drv.c no member named 'same_pages' in 'struct zram_stats'; did you mean 'huge_pages'?",
