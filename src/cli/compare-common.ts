@@ -28,6 +28,8 @@ export interface StoreFlags extends RuntimeFlags {
   cells?: string;
   jobs?: number;
   makeJobs?: number;
+  /** false with `--no-ccache`. */
+  ccache?: boolean;
   json?: boolean;
 }
 
@@ -61,7 +63,8 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
   return addRuntimeOptions(
     c
       .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
-      .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs')),
+      .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
+      .option('--no-ccache', 'compile without ccache (the build dirs stay warm: ccache only passes the compiler through)'),
   );
 }
 
@@ -136,6 +139,7 @@ export async function withBuildContext(
       resultsDir: p.resultsDir,
       jobs: f.jobs,
       makeJobs: f.makeJobs,
+      ccache: f.ccache,
       command: deps.command ?? sel.command,
       progress: deps.progress,
       signal: deps.signal,

@@ -76,6 +76,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
       runtime: runtime ?? new HostRuntime(),
       jobs: f.jobs,
       makeJobs: f.makeJobs,
+      ccache: f.ccache,
       kconfigOnly: f.kconfigOnly,
       rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),

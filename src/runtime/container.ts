@@ -245,6 +245,7 @@ export class ContainerRuntime implements Runtime {
   readonly name: EngineName;
   private ready: Promise<{ id: string | null; error: string | null }> | null = null;
   private readonly versions = new Map<string, Promise<string>>();
+  private ccache: Promise<string | null> | null = null;
   /** Containers started and not yet known to be gone. */
   private readonly live = new Set<string>();
   private exitHook: (() => void) | null = null;
@@ -307,6 +308,18 @@ export class ContainerRuntime implements Runtime {
       this.versions.set(crossCompile, v);
     }
     return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
+  }
+
+  /** ccache's version inside the image (one container, once per instance), null if the image has none. */
+  ccacheVersion(): Promise<string | null> {
+    this.ccache ??= (async () => {
+      const pre = await this.preflight();
+      if (pre.error) return null;
+      const argv = runArgv(this.settings, containerName(), { argv: ['ccache', '--version'], cwd: '/', mounts: [] });
+      const r = await execa(argv[0]!, argv.slice(1), { reject: false });
+      return r.exitCode === 0 ? (String(r.stdout).split('\n')[0]?.trim() ?? null) : null;
+    })();
+    return this.ccache;
   }
 
   /** Remove the `kmatrix-<pid>-*` containers whose kmatrix process died without removing them (SIGKILL, power loss). */

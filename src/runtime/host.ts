@@ -157,12 +157,21 @@ export class HostRuntime implements Runtime {
   readonly name = 'host' as const;
   private readonly versions = new Map<string, Promise<string>>();
   private readonly groups = new ProcessGroups();
+  private ccache: Promise<string | null> | null = null;
 
   /** The host compiler's version string (cached per cross prefix). */
   async identity(crossCompile: string): Promise<ToolchainIdentity> {
     let v = this.versions.get(crossCompile);
     if (!v) this.versions.set(crossCompile, (v = hostCompilerVersion(crossCompile)));
     return { runtime: 'host', image: null, compiler: await v };
+  }
+
+  /** The host's ccache version (cached), null if it has none. */
+  ccacheVersion(): Promise<string | null> {
+    this.ccache ??= execa('ccache', ['--version'], { reject: false }).then((r) =>
+      r.failed || r.exitCode !== 0 ? null : (String(r.stdout).split('\n')[0]?.trim() ?? null),
+    );
+    return this.ccache;
   }
 
   /** Run on the host; mounts are irrelevant here. */
