@@ -181,7 +181,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   }
   const mk = (extra: string[]) => makeArgv(job, [...ccVars, ...extra]);
   const exec = (argv: string[]) => {
-    appendFileSync(plainLog, `$ ${argv.join(' ')}\n`);
+    appendFileSync(plainLog, `$ ${argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
     return job.runtime.exec({ argv, cwd: buildDir, env, mounts, logFile: plainLog, timeoutMs, signal: job.signal });
   };
   const stages: StageTimes = {};
