@@ -166,7 +166,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   const ccVars = job.ccache && ccacheVersion ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile) : [];
   if (job.ccache && ccacheVersion) mkdirSync(job.ccache.dir, { recursive: true });
   const env = {
-    ...pinnedBuildEnv(job.commit),
+    ...pinnedBuildEnv(),
     ...(job.ccache && ccacheVersion
       ? ccacheEnv({ dir: job.ccache.dir, baseDir: commonDir(srcDir, buildDir), statsLog, enabled: job.ccache.enabled })
       : {}),
