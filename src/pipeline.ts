@@ -19,12 +19,14 @@ import {
   cellId,
   finishRun,
   recordBuild,
+  recordStoreTime,
   startRun,
   upsertCommit,
   type Store,
   type StoredBuild,
 } from './store/db.js';
 import type { CommitInfo } from './types.js';
+import { stageSummary } from './pipeline/stages.js';
 import { TOOL_VERSION } from './version.js';
 
 /** One finished build as `run` reports it. */
@@ -141,10 +143,14 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
       }
     }
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
-    /** Record one build (fresh or a cached result seen at another commit of the same tree). */
-    const record = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity, r: BuildOutcome): number => {
+    /**
+     * Record one build (fresh or a cached result seen at another commit of the same tree). A build of this run
+     * also gets the time recording it took (`r.stages.store`); a reused result gets no stage times at all.
+     */
+    const record = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity, r: BuildOutcome, reused = false): number => {
+      const t0 = process.hrtime.bigint();
       upsertCommit(o.store, commit);
-      return recordBuild(o.store, {
+      const id = recordBuild(o.store, {
         runId,
         commitSha: commit.sha,
         cellId: cellId(o.store, cell.name, cell.hash, cell),
@@ -159,7 +165,14 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
         image: tc.image,
         toolchain: tc.compiler,
         diagnostics: r.diagnostics,
+        stages: reused ? {} : r.stages,
+        ccache: reused ? null : r.ccache,
       });
+      if (!reused) {
+        r.stages.store = Number(process.hrtime.bigint() - t0) / 1e9;
+        recordStoreTime(o.store, id, r.stages.store);
+      }
+      return id;
     };
     /** The stored result for this (tree, cell, toolchain), reused unless --rebuild. */
     const fromCache = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity): RunBuild | null => {
@@ -184,8 +197,11 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
         startedAt: hit.startedAt,
         logPath: hit.logPath ?? '',
         diagnostics: buildDiagnostics(o.store, hit.id),
+        // Reused, not built now: no stage times or ccache counts of this run (the stored build keeps its own).
+        stages: {},
+        ccache: null,
       };
-      const buildId = hit.commitSha === commit.sha ? hit.id : record(commit, cell, tc, r);
+      const buildId = hit.commitSha === commit.sha ? hit.id : record(commit, cell, tc, r, true);
       return { ...r, commit, cell, buildId, toolchain: tc.compiler, cached: true };
     };
     /** Record a cell whose build could not run or threw as ERROR with an `infra` diagnostic naming the cause. */
@@ -200,7 +216,8 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
       join(o.resultsDir, 'logs', `run-${runId}`, commit.sha.slice(0, 12), `${cellSlug(cell.name)}.log.gz`);
     const summary = (r: RunBuild) => {
       const first = r.diagnostics.find((d) => d.severity === 'error');
-      return `${r.cell.name}: ${r.status} ${r.cached ? '(cached)' : secs(r.seconds)}${first ? ` — ${first.message}` : ''}`;
+      const stages = r.cached ? '' : stageSummary(r.stages, r.ccache);
+      return `${r.cell.name}: ${r.status} ${r.cached ? '(cached)' : secs(r.seconds)}${stages ? ` (${stages})` : ''}${first ? ` — ${first.message}` : ''}`;
     };
     const tasks = new Listr(
       commits.map((commit) => ({
@@ -390,5 +407,7 @@ export function errorOutcome(cause: string, startedAt: string, seconds: number, 
     startedAt,
     logPath: kept,
     diagnostics: [{ ...base, message, fingerprint: fingerprint({ ...base, message }) }],
+    stages: {},
+    ccache: null,
   };
 }

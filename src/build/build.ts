@@ -21,8 +21,8 @@ import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
-import type { CcacheStats, CommitInfo, StageTimes } from '../types.js';
-import type { BuildStatus, Diagnostic } from '../types.js';
+import type { CommitInfo } from '../types.js';
+import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
 import { CCACHE_STATS_LOG, ccacheEnv, ccacheMakeVars, commonDir, pinnedBuildEnv, readStatsLog } from './ccache.js';
 import { applyFragment } from './config-file.js';
@@ -80,6 +80,10 @@ export interface BuildOutcome {
   startedAt: string;
   logPath: string;
   diagnostics: Diagnostic[];
+  /** Seconds per stage of this build (empty for a result reused from the store: it did not run now). */
+  stages: StageTimes;
+  /** ccache's counts of this build; null without ccache (or for a reused result). */
+  ccache: CcacheStats | null;
 }
 
 /** How one build ended, before its log is classified (classify/outcome.ts turns it into a BuildOutcome). */
@@ -106,10 +110,10 @@ export interface RawBuild {
   dirs: string[];
   /** The last 256 KiB of the log (where make's final errors are). */
   logTail: string;
-  /** Seconds per stage (kconfig, make, compress) and whether the Kconfig stage was skipped. */
-  stages: StageTimes;
-  /** ccache's hits and misses in this build; null when it did not use ccache. */
-  ccache: CcacheStats | null;
+  /** Seconds per stage (kconfig, make, compress) and whether the Kconfig stage was skipped (buildCell always sets it). */
+  stages?: StageTimes;
+  /** ccache's hits and misses in this build; null when it did not use ccache (buildCell always sets it). */
+  ccache?: CcacheStats | null;
 }
 
 /** The make command line for a build dir: ARCH and CROSS_COMPILE always (a bare make in O= reconfigures for x86). */

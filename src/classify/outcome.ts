@@ -57,15 +57,18 @@ export async function classifyBuild(raw: RawBuild): Promise<BuildOutcome> {
     missingArtifacts: raw.missingArtifacts,
     timedOut: raw.timedOut || raw.aborted || raw.infraError !== null,
   });
+  const classifySeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return {
     status,
     stage: raw.stage,
     exitCode: raw.exitCode,
     timedOut: raw.timedOut,
     aborted: raw.aborted,
-    seconds: raw.seconds + Number(process.hrtime.bigint() - t0) / 1e9,
+    seconds: raw.seconds + classifySeconds,
     startedAt: raw.startedAt,
     logPath: raw.logPath,
     diagnostics,
+    stages: { ...raw.stages, classify: classifySeconds },
+    ccache: raw.ccache ?? null,
   };
 }

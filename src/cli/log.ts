@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { logExcerpts, readLog, renderExcerpts } from '../report/log-excerpt.js';
 import { openStore, type Store } from '../store/db.js';
 import { commitsByPrefix, findBuild } from '../store/queries.js';
+import { stageSummary } from '../pipeline/stages.js';
 import { addStoreFlags, CODES, emit, paths, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 
 /** Flags of `kmatrix log`. */
@@ -34,7 +35,10 @@ export async function logCommand(rev: string, cell: string, f: LogFlags, deps: C
     if (!b) throw new InputError('cell', null, null, `no build of ${cell} at ${sha.slice(0, 12)} in ${dbPath}`);
     const log = readLog(b.logPath);
     if (log === null) return { code: CODES.INFRA, stdout: '', stderr: `kmatrix: log of build ${b.id} is gone: ${b.logPath}\n` };
-    const head = `kmatrix: ${cell} @ ${sha.slice(0, 12)}: ${b.status} (build ${b.id}, ${b.logPath})\n`;
+    const stages = stageSummary(b.stages, b.ccache, true);
+    const head =
+      `kmatrix: ${cell} @ ${sha.slice(0, 12)}: ${b.status} (build ${b.id}, ${b.logPath})\n` +
+      `kmatrix: ${b.seconds.toFixed(1)}s: ${stages || 'no stage times recorded (a reused result, or recorded before kmatrix measured stages)'}\n`;
     if (!f.errors) return { code: CODES.OK, stdout: log, stderr: head };
     const ex = logExcerpts(log, b.diagnostics, { context: f.context ?? 5, maxExcerpts: 50, maxChars: 1 << 20 });
     const parts = ex.map((e) => {

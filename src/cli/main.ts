@@ -15,7 +15,9 @@ import { guardSignals, interruptible } from './signals.js';
 import { registerDoctor } from './doctor.js';
 import { registerImageCommands } from './image.js';
 import { HostRuntime } from '../runtime/host.js';
-import { openStore } from '../store/db.js';
+import { checkStorePath, openStore } from '../store/db.js';
+import type { Cell } from '../matrix/load.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { loadBuild, type LoadedBuild } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
 import { addShardOptions, selectCells, type CellOptions } from './options.js';
@@ -48,7 +50,12 @@ function addRunFlags(cmd: Command): Command {
 }
 
 /** Execute a matrix run from flags; returns the exit code of `run` and of `demo` (see demoExitCode). */
-async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promise<{ code: number; output: string; demoCode: 0 | 3 }> {
+async function doRun(
+  revs: string[],
+  f: RunFlags,
+  treeOverride?: string,
+  prepared?: Runtime,
+): Promise<{ code: number; output: string; demoCode: 0 | 3 }> {
   const { matrix, cells, shard } = selectCells(f);
   if (shard) process.stderr.write(`kmatrix: shard ${shard.index}/${shard.total}: ${cells.length ? cells.map((c) => c.name).join(', ') : 'no cells'}\n`);
   const { dbPath, resultsDir, cache, ...p } = paths(f, {});
@@ -61,7 +68,7 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   try {
     // Cells of one matrix share their runtime settings: one runtime for the whole run (made only when a shard has cells).
     const rt = runtimeFor(cells.length ? cells : matrix.cells, f, { signal: intr.signal }, cache);
-    const runtime = cells.length ? await rt.get() : null;
+    const runtime = cells.length ? (prepared ?? (await rt.get())) : null;
     const db = openStore(dbPath);
     store = db;
     const { builds, missing } = await runMatrix({
@@ -107,6 +114,52 @@ async function doRun(revs: string[], f: RunFlags, treeOverride?: string): Promis
   }
 }
 
+/** Seconds for the demo's phase line. */
+function secs(s: number): string {
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+}
+
+/**
+ * The demo's two independent preparations side by side: the build image (made if missing) and the replay tree.
+ * A signal stops both (each removes its scratch dir); if one fails the other is stopped too and the first
+ * failure is thrown. Returns the tree, the ready runtime and a line saying how long each took.
+ */
+async function prepareDemo(
+  cells: Cell[],
+  f: RunFlags,
+  cache: string,
+  log: (s: string) => void,
+): Promise<{ tree: string; runtime: Runtime; phases: string }> {
+  const intr = interruptible();
+  const failed = new AbortController();
+  const signal = AbortSignal.any([intr.signal, failed.signal]);
+  const t0 = Date.now();
+  const timed = async <T>(p: () => Promise<T>): Promise<{ value: T; seconds: number }> => {
+    try {
+      const value = await p();
+      return { value, seconds: (Date.now() - t0) / 1000 };
+    } catch (e) {
+      failed.abort('failed');
+      throw e;
+    }
+  };
+  try {
+    const rt = runtimeFor(cells, f, { signal }, cache);
+    const [image, replay] = await Promise.allSettled([timed(() => rt.get()), timed(() => ensureReplayTree(cacheRoot(), log, signal))]);
+    // The replay tree's failure says more (and an image build stopped because of it only says it was stopped).
+    if (replay.status === 'rejected') throw replay.reason;
+    if (image.status === 'rejected') throw image.reason;
+    const both = Math.max(image.value.seconds, replay.value.seconds);
+    return {
+      tree: replay.value.value,
+      runtime: image.value.value,
+      phases: `image ${secs(image.value.seconds)} and replay tree ${secs(replay.value.seconds)}, side by side: ${secs(both)}`,
+    };
+  } finally {
+    intr.dispose();
+  }
+}
+
 /** The kmatrix command line. */
 export function program(): Command {
   const p = new Command('kmatrix')
@@ -135,16 +188,24 @@ export function program(): Command {
       .option('--path', 'prepare the tree if needed and print only its path'),
   ).action(async (f: RunFlags & { path?: boolean }) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    const intr = interruptible();
-    const tree = await ensureReplayTree(cacheRoot(), log, intr.signal).finally(intr.dispose);
     if (f.path) {
+      const intr = interruptible();
+      const tree = await ensureReplayTree(cacheRoot(), log, intr.signal).finally(intr.dispose);
       process.stdout.write(`${tree}\n`);
       return;
     }
+    const t0 = Date.now();
+    // Bad flags (matrix, cells, --db) are exit 2 before anything is made.
+    const { matrix, cells } = selectCells(f);
+    const { dbPath, cache } = paths(f, {});
+    checkStorePath(dbPath);
+    const { tree, runtime, phases } = await prepareDemo(cells.length ? cells : matrix.cells, f, cache, log);
     const commits = await demoCommits(tree);
     log(`kmatrix: building ${commits.length} commits of the replay tree: ${commits.map((c) => c.label).join(', ')}`);
-    const { output, demoCode } = await doRun(commits.map((c) => c.sha), f, tree);
+    const t1 = Date.now();
+    const { output, demoCode } = await doRun(commits.map((c) => c.sha), f, tree, runtime);
     process.stdout.write(output);
+    log(`kmatrix: demo phases: ${phases}; builds ${secs((Date.now() - t1) / 1000)}; total ${secs((Date.now() - t0) / 1000)}`);
     // FAIL cells are the story the demo tells; an ERROR or missing cell (even next to them) fails the demo: exit 3.
     process.exitCode = demoCode;
   });

@@ -1,5 +1,6 @@
 /** What `run` and `classify` print besides the grid: the exit code of a set of statuses and the `--json` shape of a build. */
-import type { BuildStatus, Diagnostic } from '../types.js';
+import { roundStages } from '../pipeline/stages.js';
+import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
 
 /** The minimum `run --json` needs from a build. */
 export interface RunJsonBuild {
@@ -27,8 +28,17 @@ export function demoExitCode(statuses: BuildStatus[], missing: number, interrupt
 
 /** The JSON shape `run --json` prints for one build. */
 export function buildJson(
-  b: RunJsonBuild & { stage?: string; logPath?: string; toolchain?: string; exitCode?: number | null; cached?: boolean },
+  b: RunJsonBuild & {
+    stage?: string;
+    logPath?: string;
+    toolchain?: string;
+    exitCode?: number | null;
+    cached?: boolean;
+    stages?: StageTimes;
+    ccache?: CcacheStats | null;
+  },
 ): Record<string, unknown> {
+  // A reused result was not built by this run: it has no stage times or ccache counts of its own (null, not zeros).
   return {
     commit: b.commit.sha,
     subject: b.commit.subject,
@@ -40,6 +50,8 @@ export function buildJson(
     toolchain: b.toolchain ?? null,
     log: b.logPath ?? null,
     cached: b.cached ?? false,
+    stages: b.cached || !b.stages ? null : roundStages(b.stages),
+    ccache: b.cached ? null : (b.ccache ?? null),
     diagnostics: b.diagnostics,
   };
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { BuildStatus, CommitInfo, Diagnostic } from '../types.js';
+import type { BuildStatus, CcacheStats, CommitInfo, Diagnostic, StageTimes } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** An open result store. */
@@ -219,15 +219,71 @@ export interface BuildRecord extends BuildFields {
   runId: number;
   cellId: number;
   diagnostics: Diagnostic[];
+  /** Seconds per stage of this build (absent or empty: not measured, e.g. a reused result). `store` is set by recordStoreTime. */
+  stages?: StageTimes;
+  /** ccache's counts of this build; null or absent: no ccache. */
+  ccache?: CcacheStats | null;
 }
+
+/** The stage-time and ccache columns of `builds` (schema 6), in the order stageValues gives them. */
+export const STAGE_COLUMNS = [
+  'kconfig_seconds',
+  'kconfig_skipped',
+  'make_seconds',
+  'compress_seconds',
+  'classify_seconds',
+  'store_seconds',
+  'ccache_hits',
+  'ccache_misses',
+  'ccache_uncacheable',
+] as const;
+
+/** A build's stage times and ccache counts as the values of STAGE_COLUMNS (null where not measured). */
+export function stageValues(stages: StageTimes | undefined, ccache: CcacheStats | null | undefined): (number | null)[] {
+  const st = stages ?? {};
+  return [
+    st.kconfig ?? null,
+    st.kconfigSkipped === undefined ? null : st.kconfigSkipped ? 1 : 0,
+    st.make ?? null,
+    st.compress ?? null,
+    st.classify ?? null,
+    st.store ?? null,
+    ccache?.hits ?? null,
+    ccache?.misses ?? null,
+    ccache?.uncacheable ?? null,
+  ];
+}
+
+/** STAGE_COLUMNS of a row (read with STAGE_SELECT) → stage times (only what was measured) and ccache counts (null: none). */
+export function stagesOf(row: Record<string, unknown>): { stages: StageTimes; ccache: CcacheStats | null } {
+  const num = (k: string) => (typeof row[k] === 'number' ? (row[k] as number) : undefined);
+  const stages: StageTimes = {};
+  const set = <K extends keyof StageTimes>(k: K, v: StageTimes[K] | undefined) => {
+    if (v !== undefined) stages[k] = v;
+  };
+  set('kconfig', num('st_kconfig_seconds'));
+  set('kconfigSkipped', num('st_kconfig_skipped') === undefined ? undefined : num('st_kconfig_skipped') === 1);
+  set('make', num('st_make_seconds'));
+  set('compress', num('st_compress_seconds'));
+  set('classify', num('st_classify_seconds'));
+  set('store', num('st_store_seconds'));
+  const hits = num('st_ccache_hits');
+  const misses = num('st_ccache_misses');
+  const ccache = hits === undefined && misses === undefined ? null : { hits: hits ?? 0, misses: misses ?? 0, uncacheable: num('st_ccache_uncacheable') ?? 0 };
+  return { stages, ccache };
+}
+
+/** SELECT list of STAGE_COLUMNS of the builds alias `b`, prefixed `st_` (stagesOf reads them; toBuild drops them). */
+export const STAGE_SELECT = STAGE_COLUMNS.map((c) => `b.${c} AS st_${c}`).join(', ');
 
 /** Record a build and its diagnostics atomically; returns the build id. */
 export function recordBuild(db: Store, b: BuildRecord): number {
   return db.transaction(() => {
     const r = db
       .prepare(
-        `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain,
+           ${STAGE_COLUMNS.join(', ')})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${STAGE_COLUMNS.map(() => '?').join(', ')})`,
       )
       .run(
         b.runId,
@@ -243,6 +299,7 @@ export function recordBuild(db: Store, b: BuildRecord): number {
         b.runtime,
         b.image,
         b.toolchain,
+        ...stageValues(b.stages, b.ccache),
       );
     const id = Number(r.lastInsertRowid);
     const ins = db.prepare(
@@ -256,20 +313,36 @@ export function recordBuild(db: Store, b: BuildRecord): number {
   })();
 }
 
+/** Record how long recording build `id` took (measured around recordBuild, so it cannot be part of its own insert). */
+export function recordStoreTime(db: Store, id: number, seconds: number): void {
+  db.prepare(`UPDATE builds SET store_seconds = ? WHERE id = ?`).run(seconds, id);
+}
+
 /** A stored build with its cell name. */
 export interface StoredBuild extends BuildFields {
   id: number;
   runId: number;
   cell: string;
   configHash: string;
+  /** Seconds per stage, only the measured ones (empty for builds recorded before schema 6 and for reused results). */
+  stages: StageTimes;
+  /** ccache's counts; null when the build did not use ccache or was not measured. */
+  ccache: CcacheStats | null;
 }
 
 const BUILD_COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
   b.status, b.stage, b.exit_code AS exitCode, b.timed_out AS timedOut, b.seconds, b.started_at AS startedAt,
-  b.log_path AS logPath, b.runtime, b.image, b.toolchain`;
+  b.log_path AS logPath, b.runtime, b.image, b.toolchain, ${STAGE_SELECT}`;
+
+/** A row read with STAGE_SELECT → its fields without the `st_` columns, and its stages and ccache counts. */
+export function withStages<T>(row: Record<string, unknown>): T & { stages: StageTimes; ccache: CcacheStats | null } {
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (!k.startsWith('st_')) rest[k] = v;
+  return { ...(rest as T), ...stagesOf(row) };
+}
 
 function toBuild(row: Record<string, unknown>): StoredBuild {
-  return { ...(row as unknown as StoredBuild), timedOut: row['timedOut'] === 1 };
+  return { ...withStages<StoredBuild>(row), timedOut: row['timedOut'] === 1 };
 }
 
 /** The latest build of a cell (by name) at a commit, optionally restricted to a config hash and stage. */

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import type { Diagnostic } from '../types.js';
-import { storeId, type Store } from './db.js';
+import { STAGE_COLUMNS, storeId, type Store } from './db.js';
 
 /** A store that cannot be merged (not a kmatrix store, another matrix, itself): exit 2, nothing written. */
 export class MergeRefused extends Error {
@@ -262,9 +262,13 @@ function mergeOne(
     `SELECT kind, severity, file, line, "column" AS "column", symbol, module, message, fingerprint FROM diagnostics WHERE build_id = ? ORDER BY id`,
   );
   const insBuild = target.prepare(
-    `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain, origin)
-     VALUES (@run_id, @commit_sha, @cell_id, @status, @stage, @exit_code, @timed_out, @seconds, @started_at, @log_path, @runtime, @image, @toolchain, @origin)`,
+    `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain, origin,
+       ${STAGE_COLUMNS.join(', ')})
+     VALUES (@run_id, @commit_sha, @cell_id, @status, @stage, @exit_code, @timed_out, @seconds, @started_at, @log_path, @runtime, @image, @toolchain, @origin,
+       ${STAGE_COLUMNS.map((c) => `@${c}`).join(', ')})`,
   );
+  // A source at schema 5 has no stage-time or ccache columns: its builds come in with them unknown (NULL).
+  const unmeasured = Object.fromEntries(STAGE_COLUMNS.map((c) => [c, null]));
   const insDiag = target.prepare(
     `INSERT INTO diagnostics (build_id, kind, severity, file, line, "column", symbol, module, message, fingerprint)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -312,7 +316,7 @@ function mergeOne(
       } else summary.logsMissing++;
     }
     const id = Number(
-      insBuild.run({ ...b, run_id: runMap.get(b.run_id)!, cell_id: cellId, log_path: logPath, origin }).lastInsertRowid,
+      insBuild.run({ ...unmeasured, ...b, run_id: runMap.get(b.run_id)!, cell_id: cellId, log_path: logPath, origin }).lastInsertRowid,
     );
     for (const d of srcDiags.all(b.id) as Diagnostic[]) {
       insDiag.run(id, d.kind, d.severity, d.file, d.line, d.column, d.symbol, d.module, d.message, d.fingerprint);

@@ -162,4 +162,17 @@ export const MIGRATIONS: readonly string[] = [
     detail        TEXT NOT NULL
   );
   `,
+  // 6: where a build's time went (issue 11) and what ccache did. NULL = not measured: builds recorded before this
+  // version, a stage that did not run, a result reused from another build, a build without ccache.
+  `
+  ALTER TABLE builds ADD COLUMN kconfig_seconds REAL;     -- Kconfig stage, its container start(s) included
+  ALTER TABLE builds ADD COLUMN kconfig_skipped INTEGER;  -- 1: skipped, none of its inputs changed
+  ALTER TABLE builds ADD COLUMN make_seconds REAL;        -- make of the build targets
+  ALTER TABLE builds ADD COLUMN compress_seconds REAL;    -- log compression
+  ALTER TABLE builds ADD COLUMN classify_seconds REAL;    -- log classification
+  ALTER TABLE builds ADD COLUMN store_seconds REAL;       -- recording the build (its transaction)
+  ALTER TABLE builds ADD COLUMN ccache_hits INTEGER;
+  ALTER TABLE builds ADD COLUMN ccache_misses INTEGER;
+  ALTER TABLE builds ADD COLUMN ccache_uncacheable INTEGER;
+  `,
 ];

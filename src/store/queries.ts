@@ -1,7 +1,7 @@
 /** Read queries for diff, nightly and report (the write side lives in db.ts). */
 import type { Cell } from '../matrix/load.js';
 import type { CommitInfo, Diagnostic } from '../types.js';
-import { buildDiagnostics, type Store, type StoredBuild } from './db.js';
+import { buildDiagnostics, STAGE_SELECT, withStages, type Store, type StoredBuild } from './db.js';
 
 /** A stored build with everything reports need: diagnostics, the cell definition, the tree and commit subject. */
 export interface LoadedBuild extends StoredBuild {
@@ -16,7 +16,7 @@ export interface LoadedBuild extends StoredBuild {
 const COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
   b.status, b.stage, b.exit_code AS exitCode, b.timed_out AS timedOut, b.seconds, b.started_at AS startedAt,
   b.log_path AS logPath, b.runtime, b.image, b.toolchain, c.definition AS definitionJson, r.tree AS tree,
-  COALESCE(m.subject, '') AS subject`;
+  COALESCE(m.subject, '') AS subject, ${STAGE_SELECT}`;
 const FROM = `FROM builds b JOIN cells c ON c.id = b.cell_id LEFT JOIN runs r ON r.id = b.run_id LEFT JOIN commits m ON m.sha = b.commit_sha`;
 
 function parseDefinition(json: unknown): Cell | null {
@@ -29,7 +29,7 @@ function parseDefinition(json: unknown): Cell | null {
 
 function toLoaded(db: Store, row: Record<string, unknown>): LoadedBuild {
   const { definitionJson, ...rest } = row;
-  const b = { ...(rest as unknown as LoadedBuild), timedOut: row['timedOut'] === 1 };
+  const b = { ...withStages<LoadedBuild>(rest), timedOut: row['timedOut'] === 1 };
   b.definition = parseDefinition(definitionJson);
   b.diagnostics = buildDiagnostics(db, b.id);
   return b;

@@ -251,6 +251,26 @@ describe('signals during real builds', () => {
     survived.push('demo/kill SIGINT', 'demo SIGKILL + next', 'demo/terminal SIGTERM');
   });
 
+  it('demo: SIGINT while the image is built and the replay tree is made (side by side) stops both and removes both scratch dirs', async () => {
+    const cache = tempDir('kmatrix-sig-cache-');
+    const results = tempDir('kmatrix-sig-');
+    const image = 'localhost/kmatrix-test/interrupted:never';
+    const job = start(['demo', ...PODMAN, '--image', image, '--db', join(results, 'k.db')], { KMATRIX_CACHE: cache });
+    const scratch = () => (existsSync(join(cache, 'image')) ? readdirSync(join(cache, 'image')) : []);
+    const work = join(cache, 'replay', `tmp-${job.pid}`);
+    // Both are under way at the same time: the image's rootfs scratch dir and the replay tree's unpacking.
+    await until('image scratch dir and replay unpacking', () =>
+      (scratch().some((d) => d.startsWith(`rootfs-${job.pid}-`)) && existsSync(work) && readdirSync(work).length > 0) || job.child.exitCode !== null);
+    expect(job.child.exitCode, job.stderr()).toBeNull();
+    job.kill('SIGINT');
+    expect((await job.exited).code, job.stderr()).toBe(3);
+    expect(scratch()).toEqual([]);
+    expect(readdirSync(join(cache, 'replay'))).toEqual(['lock.db']);
+    expect(processesMentioning(cache), 'a process of the image build or the replay tree outlived kmatrix').toEqual([]);
+    expect(existsSync(join(results, 'k.db')), 'no store before anything was built').toBe(false);
+    survived.push('demo (image ‖ replay tree)/kill SIGINT');
+  });
+
   it('image build: SIGINT stops mmdebstrap and removes the scratch dir', async () => {
     const cache = tempDir('kmatrix-sig-cache-');
     const job = start(['image', 'build', '--runtime', 'podman', '--image', 'localhost/kmatrix-test/interrupted:never'], { KMATRIX_CACHE: cache });

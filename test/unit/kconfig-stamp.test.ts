@@ -96,7 +96,7 @@ describe('buildCell skips the Kconfig stage only when nothing it depends on chan
 
     const first = await build(tree, buildDir, UP);
     expect(first.kconfigCalls.length).toBeGreaterThan(0);
-    expect(first.raw.stages.kconfigSkipped).toBe(false);
+    expect(first.raw.stages?.kconfigSkipped).toBe(false);
     expect(first.raw.exitCode).toBe(0);
 
     // A commit that changes only a C file.
@@ -104,7 +104,7 @@ describe('buildCell skips the Kconfig stage only when nothing it depends on chan
     gitIn(tree, 'commit', '--quiet', '-am', 'c only');
     const second = await build(tree, buildDir, UP);
     expect(second.kconfigCalls).toEqual([]);
-    expect(second.raw.stages.kconfigSkipped).toBe(true);
+    expect(second.raw.stages?.kconfigSkipped).toBe(true);
     expect(second.raw.kconfig).toEqual(first.raw.kconfig);
 
     // A commit that changes a Kconfig file.
@@ -112,21 +112,21 @@ describe('buildCell skips the Kconfig stage only when nothing it depends on chan
     gitIn(tree, 'commit', '--quiet', '-am', 'kconfig');
     const third = await build(tree, buildDir, UP);
     expect(third.kconfigCalls.length).toBeGreaterThan(0);
-    expect(third.raw.stages.kconfigSkipped).toBe(false);
-    expect((await build(tree, buildDir, UP)).raw.stages.kconfigSkipped).toBe(true);
+    expect(third.raw.stages?.kconfigSkipped).toBe(false);
+    expect((await build(tree, buildDir, UP)).raw.stages?.kconfigSkipped).toBe(true);
 
     // Another fragment in the same build dir.
     const smpish: Cell = { ...UP, fragment: [...UP.fragment, { symbol: 'SMP', value: 'y', quoted: false } as Cell['fragment'][number]] };
-    expect((await build(tree, buildDir, smpish)).raw.stages.kconfigSkipped).toBe(false);
-    expect((await build(tree, buildDir, smpish)).raw.stages.kconfigSkipped).toBe(true);
+    expect((await build(tree, buildDir, smpish)).raw.stages?.kconfigSkipped).toBe(false);
+    expect((await build(tree, buildDir, smpish)).raw.stages?.kconfigSkipped).toBe(true);
 
     // Another compiler.
-    expect((await build(tree, buildDir, smpish, { ...TC, compiler: 'fake-gcc 2.0' })).raw.stages.kconfigSkipped).toBe(false);
+    expect((await build(tree, buildDir, smpish, { ...TC, compiler: 'fake-gcc 2.0' })).raw.stages?.kconfigSkipped).toBe(false);
 
     // .config changed behind kmatrix's back: the stamp no longer describes it.
     writeFileSync(join(buildDir, '.config'), readFileSync(join(buildDir, '.config'), 'utf8') + 'CONFIG_EDITED=y\n');
     const edited = await build(tree, buildDir, smpish, { ...TC, compiler: 'fake-gcc 2.0' });
-    expect(edited.raw.stages.kconfigSkipped).toBe(false);
+    expect(edited.raw.stages?.kconfigSkipped).toBe(false);
     expect(readFileSync(join(buildDir, '.config'), 'utf8')).not.toContain('CONFIG_EDITED');
   });
 
@@ -135,13 +135,13 @@ describe('buildCell skips the Kconfig stage only when nothing it depends on chan
     const buildDir = join(mkdtempSync(join(tmpdir(), 'kmatrix-stamp-')), 'virt-v7__UP');
     mkdirSync(buildDir, { recursive: true });
     const first = await build(tree, buildDir, UP, TC, 'CONFIG_ZRAM=m');
-    expect(first.raw.stages.kconfigSkipped).toBe(false);
+    expect(first.raw.stages?.kconfigSkipped).toBe(false);
     expect(first.raw.kconfig.map((d) => d.symbol)).toEqual(['CONFIG_ZRAM']);
     writeFileSync(join(tree, 'file.c'), 'int x = 7;\n');
     gitIn(tree, 'commit', '--quiet', '-am', 'c only');
     const second = await build(tree, buildDir, UP, TC, 'CONFIG_ZRAM=m');
     expect(second.kconfigCalls).toEqual([]);
-    expect(second.raw.stages.kconfigSkipped).toBe(true);
+    expect(second.raw.stages?.kconfigSkipped).toBe(true);
     expect(second.raw.kconfig).toEqual(first.raw.kconfig);
   });
 });

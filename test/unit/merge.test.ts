@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { loadBuild } from '../../src/store/queries.js';
 import { cellId, finishRun, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
 import { absentShards, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
 import { mergeCommand, mergeExitCode, renderMergeText } from '../../src/cli/merge.js';
@@ -37,6 +38,8 @@ function shardStore(dir: string, name: string, cells: string[], o: { shard?: str
       image: 'sha256:1',
       toolchain: 'arm-linux-gnueabi-gcc 12.2.0',
       diagnostics: fail ? [v7wbiDiagnostic()] : [],
+      stages: { kconfigSkipped: true, make: cell.length / 10, classify: 0.01 },
+      ccache: fail ? null : { hits: cell.length, misses: 1, uncacheable: 0 },
     });
   }
   if (!o.killed) finishRun(db, runId);
@@ -147,6 +150,34 @@ describe('merging shard stores', () => {
     // Reported again on a second merge, but not stored twice.
     expect(mergeStores(db, [flaky], m).conflicts).toHaveLength(1);
     expect(contents(db)).toEqual(once);
+  });
+});
+
+describe('stage times and ccache counts (schema 6)', () => {
+  it('travel with the merged builds; a schema-5 source (no such columns) merges with them unknown', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+    const s1 = shardStore(dir, 's1', ['virt-v7/UP', 'virt-v7/SMP'], { shard: '1/1' });
+    const into = join(dir, 'all', 'kmatrix.db');
+    const db = openStore(into);
+    mergeStores(db, [s1], { targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' });
+    const merged = db.prepare(`SELECT id FROM builds ORDER BY id`).all() as { id: number }[];
+    expect(merged.map((b) => loadBuild(db, b.id)).map((b) => [b!.cell, b!.stages, b!.ccache])).toEqual([
+      ['virt-v7/UP', { kconfigSkipped: true, make: 1, classify: 0.01 }, null],
+      ['virt-v7/SMP', { kconfigSkipped: true, make: 1.1, classify: 0.01 }, { hits: 11, misses: 1, uncacheable: 0 }],
+    ]);
+    // The v5 fixture (written by schema-5 code, opened read-only as a source: never migrated) under its own matrix.
+    const v5 = join(dir, 'v5.db');
+    copyFileSync(resolve(import.meta.dirname, '../fixtures/store/v5.db'), v5);
+    const target = openStore(join(dir, 'all5', 'kmatrix.db'));
+    const r = mergeStores(target, [v5], { targetDir: join(dir, 'all5'), matrix: { name: 'zsmalloc-arm', hash: 'mhash', cells: [] }, toolVersion: '0.1.0' });
+    expect(r.sources[0]!.buildsAdded).toBe(4);
+    const rows = (target.prepare(`SELECT id FROM builds ORDER BY id`).all() as { id: number }[]).map((b) => loadBuild(target, b.id)!);
+    expect(rows.map((b) => [b.status, b.stages, b.ccache])).toEqual([
+      ['PASS', {}, null],
+      ['PASS', {}, null],
+      ['FAIL', {}, null],
+      ['ERROR', {}, null],
+    ]);
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openStore, runBuilds } from '../../src/store/db.js';
+import { openStore, runBuilds, storeId } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { lastNightly, loadBuild, partialNightliesSince } from '../../src/store/queries.js';
 import { bisectSteps, loadBisect } from '../../src/store/bisects.js';
@@ -49,6 +49,8 @@ describe('schema migrations from every earlier version', () => {
       ['virt-v7/SMP', 'ERROR'],
     ]);
     expect(loadBuild(db, builds[2]!.id)?.diagnostics.map((d) => d.symbol)).toEqual(['v7wbi_flush_kern_tlb_range']);
+    // Builds recorded before schema 6 have no stage times or ccache counts: unknown, not zero.
+    expect(builds.map((b) => [b.stages, b.ccache])).toEqual(builds.map(() => [{}, null]));
     if (v >= 2) {
       // The nightly with exit code 3 and an ERROR build became partial; the complete one is the baseline.
       expect(lastNightly(db, 'zsmalloc-arm')).toMatchObject({ id: 2, partial: expect.stringMatching(/exit code 3 or an ERROR cell/) });
@@ -58,6 +60,15 @@ describe('schema migrations from every earlier version', () => {
     if (v >= 3) {
       expect(loadBisect(db, { id: 1 })).toMatchObject({ cell: 'virt-v7/UP', state: 'running', target: ['9a1b2c3d4e5f6071'] });
       expect(bisectSteps(db, 1).map((s) => s.verdict)).toEqual(['good', 'bad']);
+    }
+    if (v >= 5) {
+      // Schema 5's run provenance (shard, host, cells) and the store identity survive later migrations.
+      const runs = db.prepare(`SELECT id, shard, host, cells FROM runs ORDER BY id`).all();
+      expect(runs).toEqual([
+        { id: 1, shard: null, host: 'fixture-host', cells: '["virt-v7/UP","virt-v7/SMP"]' },
+        { id: 2, shard: '2/2', host: 'fixture-host', cells: '["virt-v7/UP","virt-v7/SMP"]' },
+      ]);
+      expect(storeId(db)).toMatch(/^[0-9a-f]{32}$/);
     }
     db.close();
     // Opening again is a no-op.
