@@ -8,8 +8,9 @@ import { classifyBuild } from './classify/outcome.js';
 import { checkoutWorktree, commitInfo, commonGitDir, resolveRevisions, treeId } from './build/git.js';
 import { acquireLock } from './build/lock.js';
 import { fingerprint } from './fingerprint.js';
-import { cellSlug, treeSlot } from './build/paths.js';
+import { buildDirName, cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
+import { identityKey, toolchainCommands, versionPinProblem } from './matrix/toolchain.js';
 import { reapOrphanGroups, subdirs } from './runtime/host.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
 import { claimRun, markInFlight, recoverAbandonedRuns, releaseRun } from './pipeline/recover.js';
@@ -49,7 +50,7 @@ export interface RunOptions {
   cache: string;
   resultsDir: string;
   runtime: Runtime;
-  /** Parallel builds (default: min(cells, cpus / 2)). */
+  /** Parallel builds (default: min(cells, cpus) when every build dir is warm, else min(cells, cpus / 2); see splitJobs). */
   jobs?: number;
   /** make -j per build (default: cpus / jobs, rounded up). */
   makeJobs?: number;
@@ -75,12 +76,27 @@ export interface RunResult {
 }
 
 /**
- * Split the machine: how many builds at once, and make -j for each. By default each make gets
- * at least two jobs (a lone -j1 build leaves cores idle once its siblings finish).
+ * Split the machine: how many builds at once, and make -j for each. Measured on 2 cores (`npm run bench -- --sched`,
+ * bench/RESULTS.md): for incremental builds (warm build dirs) two builds at once at -j1 beat one at a time at -j2
+ * (their container starts, Kconfig stages, links and modposts are serial and overlap), so with warm build dirs every
+ * CPU gets a build (2 commits × 2 cells: 53.6 s vs 59.2 s). Cold builds compile for minutes; one at a time at -j2 was
+ * as fast or slightly faster (two cold builds: 921 s vs 952 s, on a loaded machine) and avoids a lone -j1 build idling
+ * a core at the end, so when any build dir is cold the old rule holds: each make gets at least two jobs.
  */
-export function splitJobs(cells: number, cpus: number, jobs?: number, makeJobs?: number): { jobs: number; makeJobs: number } {
-  const j = Math.max(1, jobs ?? Math.min(cells, Math.floor(cpus / 2)));
+export function splitJobs(
+  cells: number,
+  cpus: number,
+  jobs?: number,
+  makeJobs?: number,
+  warm = false,
+): { jobs: number; makeJobs: number } {
+  const j = Math.max(1, jobs ?? Math.min(cells, warm ? cpus : Math.floor(cpus / 2)));
   return { jobs: j, makeJobs: Math.max(1, makeJobs ?? Math.ceil(cpus / j)) };
+}
+
+/** A build dir that a build has already compiled in (its `.config` and `init/main.o` exist): the next build is incremental. */
+export function warmBuildDir(dir: string): boolean {
+  return existsSync(join(dir, '.config')) && existsSync(join(dir, 'init', 'main.o'));
 }
 
 /** Format seconds for progress lines. */
@@ -95,8 +111,6 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
   const shas = await resolveRevisions(o.tree, o.revisions);
   const commits: CommitInfo[] = [];
   for (const sha of shas) commits.push(await commitInfo(o.tree, sha));
-  const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs);
-  const limit = pLimit(jobs);
 
   const recovered = await recoverAbandonedRuns(o.store, o.resultsDir);
   if (recovered.runs > 0) {
@@ -130,18 +144,33 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
   const plain = o.progress === 'plain' || !process.stderr.isTTY || process.env['CI'] === 'true';
   const out = new ProcessOutput(process.stderr, process.stderr);
   try {
+    // Identities are per toolchain (cross prefix, family, make variables, image), not per cross prefix.
     const identities = new Map<string, ToolchainIdentity>();
-    /** Why a toolchain could not be identified (engine gone…): its cells are recorded ERROR without building. */
-    const identityErrors = new Map<string, string>();
+    /** Why a toolchain could not be identified (engine gone…) or misses its version pin: its cells are recorded ERROR without building. */
+    const identityErrors = new Map<string, { kind: 'infra' | 'toolchain-missing'; cause: string }>();
     for (const cell of o.cells) {
-      if (identities.has(cell.crossCompile)) continue;
-      try {
-        identities.set(cell.crossCompile, await o.runtime.identity(cell.crossCompile));
-      } catch (e) {
-        identities.set(cell.crossCompile, { runtime: o.runtime.name, image: null, compiler: `unknown: ${cell.crossCompile}gcc not identified` });
-        identityErrors.set(cell.crossCompile, `identifying the toolchain ${cell.crossCompile}gcc failed: ${errorText(e)}`);
+      const key = cellToolchainKey(cell);
+      if (!identities.has(key)) {
+        const cmd = toolchainCommands(cell.toolchain, cell.crossCompile).compiler;
+        try {
+          identities.set(key, await runtimeOf(o.runtime, cell).identity(cell.crossCompile, cell.toolchain));
+        } catch (e) {
+          identities.set(key, { runtime: o.runtime.name, image: null, compiler: `unknown: ${cmd} not identified` });
+          identityErrors.set(key, { kind: 'infra', cause: `identifying the toolchain ${cmd} failed: ${errorText(e)}` });
+        }
       }
+      // The pin is checked per cell's toolchain (two toolchains may share programs but not pins): never built, never PASS.
+      const pinKey = `${key}\0${cell.toolchain.version ?? ''}`;
+      const pin = versionPinProblem(cell.toolchain, identities.get(key)!.compiler);
+      if (pin && !identityErrors.has(key)) identityErrors.set(pinKey, { kind: 'toolchain-missing', cause: pin });
     }
+    const tcOf = (cell: Cell) => identities.get(cellToolchainKey(cell))!;
+    const identityError = (cell: Cell) =>
+      identityErrors.get(cellToolchainKey(cell)) ?? identityErrors.get(`${cellToolchainKey(cell)}\0${cell.toolchain.version ?? ''}`);
+    // Warm build dirs (every cell built here before): incremental builds, one per CPU; else at least -j2 each.
+    const warm = o.cells.every((c) => warmBuildDir(slot.buildDir(buildDirName(c), tcOf(c).runtime)));
+    const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs, warm);
+    const limit = pLimit(jobs);
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
     /**
      * Record one build (fresh or a cached result seen at another commit of the same tree). A build of this run
@@ -176,7 +205,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
     };
     /** The stored result for this (tree, cell, toolchain), reused unless --rebuild. */
     const fromCache = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity): RunBuild | null => {
-      if (o.rebuild || identityErrors.has(cell.crossCompile)) return null;
+      if (o.rebuild || identityError(cell)) return null;
       const hit: StoredBuild | null = cachedBuild(o.store, {
         treeSha: commit.treeSha,
         cell: cell.name,
@@ -205,9 +234,9 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
       return { ...r, commit, cell, buildId, toolchain: tc.compiler, cached: true };
     };
     /** Record a cell whose build could not run or threw as ERROR with an `infra` diagnostic naming the cause. */
-    const recordError = (commit: CommitInfo, cell: Cell, cause: string, t0: number, startedAt: string, logPath: string): RunBuild => {
-      const tc = identities.get(cell.crossCompile)!;
-      const r = errorOutcome(cause, startedAt, (Date.now() - t0) / 1000, logPath);
+    const recordError = (commit: CommitInfo, cell: Cell, cause: string, t0: number, startedAt: string, logPath: string, kind: 'infra' | 'toolchain-missing' = 'infra'): RunBuild => {
+      const tc = tcOf(cell);
+      const r = errorOutcome(cause, startedAt, (Date.now() - t0) / 1000, logPath, kind);
       const b: RunBuild = { ...r, commit, cell, buildId: record(commit, cell, tc, r), toolchain: tc.compiler, cached: false };
       builds.push(b);
       return b;
@@ -225,12 +254,26 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
         task: async (_: unknown, task: { title: string }) => {
           const todo: Cell[] = [];
           const done: RunBuild[] = [];
+          const unbuildable: Cell[] = [];
           for (const cell of o.cells) {
-            const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
+            if (identityError(cell)) {
+              unbuildable.push(cell);
+              continue;
+            }
+            const hit = fromCache(commit, cell, tcOf(cell));
             if (hit) done.push(hit);
             else todo.push(cell);
           }
           builds.push(...done);
+          // A toolchain that is not there or misses its pin: recorded ERROR at once, without the worktree lock or a checkout.
+          for (const cell of unbuildable) {
+            const why = identityError(cell)!;
+            try {
+              recordError(commit, cell, why.cause, Date.now(), new Date().toISOString(), '', why.kind);
+            } catch (e) {
+              failures.set(`${commit.sha}\0${cell.name}`, `${why.cause}; recording it failed: ${errorText(e)}`);
+            }
+          }
           if (todo.length === 0) {
             task.title = `${commit.sha.slice(0, 12)} ${commit.subject} (${done.length} cached)`;
             return;
@@ -245,7 +288,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
             });
             // Another kmatrix may have built some of these while this one waited: reuse, never build twice.
             for (const cell of [...todo]) {
-              const hit = fromCache(commit, cell, identities.get(cell.crossCompile)!);
+              const hit = fromCache(commit, cell, tcOf(cell));
               if (!hit) continue;
               builds.push(hit);
               done.push(hit);
@@ -285,10 +328,10 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                   const logPath = logPathOf(commit, cell);
                   let marker: string | null = null;
                   try {
-                    const toolchain = identities.get(cell.crossCompile)!;
-                    const unidentified = identityErrors.get(cell.crossCompile);
+                    const toolchain = tcOf(cell);
+                    const unidentified = identityError(cell);
                     if (unidentified) {
-                      sub.title = summary(recordError(commit, cell, unidentified, t0, startedAt, ''));
+                      sub.title = summary(recordError(commit, cell, unidentified.cause, t0, startedAt, '', unidentified.kind));
                       return;
                     }
                     let r: BuildOutcome;
@@ -307,10 +350,10 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                     try {
                       const raw = await buildCell({
                         srcDir: slot.worktree,
-                        buildDir: slot.buildDir(cell.name, toolchain.runtime),
+                        buildDir: slot.buildDir(buildDirName(cell), toolchain.runtime),
                         commit,
                         cell,
-                        runtime: o.runtime,
+                        runtime: runtimeOf(o.runtime, cell),
                         toolchain,
                         makeJobs,
                         kconfigOnly: o.kconfigOnly ?? false,
@@ -392,10 +435,23 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The outcome of a build that could not run or threw: ERROR with one `infra` diagnostic naming the cause. */
-export function errorOutcome(cause: string, startedAt: string, seconds: number, logPath: string): BuildOutcome {
+/** The runtime a cell builds in: the run's, or the same engine in the cell's toolchain `image:`. */
+export function runtimeOf(runtime: Runtime, cell: Pick<Cell, 'toolchain'>): Runtime {
+  return cell.toolchain.image && runtime.withImage ? runtime.withImage(cell.toolchain.image) : runtime;
+}
+
+/** The key a cell's toolchain identity is asked and cached by (cross prefix, toolchain programs, image). */
+export function cellToolchainKey(cell: Pick<Cell, 'crossCompile' | 'toolchain'>): string {
+  return identityKey(cell.crossCompile, cell.toolchain);
+}
+
+/**
+ * The outcome of a build that could not run or threw: ERROR with one diagnostic naming the cause (`infra`, or
+ * `toolchain-missing` for a toolchain that is not there or misses its version pin).
+ */
+export function errorOutcome(cause: string, startedAt: string, seconds: number, logPath: string, kind: 'infra' | 'toolchain-missing' = 'infra'): BuildOutcome {
   const message = `kmatrix: ${cause}`;
-  const base = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
+  const base = { kind, severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
   const kept = [logPath, logPath.replace(/\.gz$/, '')].find((p) => p && existsSync(p) && statSync(p).isFile()) ?? '';
   return {
     status: 'ERROR',

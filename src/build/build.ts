@@ -20,6 +20,7 @@ import { createGzip } from 'node:zlib';
 import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
+import { DEFAULT_TOOLCHAIN, makeVariables } from '../matrix/toolchain.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { CommitInfo } from '../types.js';
 import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
@@ -116,9 +117,21 @@ export interface RawBuild {
   ccache?: CcacheStats | null;
 }
 
-/** The make command line for a build dir: ARCH and CROSS_COMPILE always (a bare make in O= reconfigures for x86). */
+/**
+ * The make command line for a build dir: ARCH and CROSS_COMPILE always (a bare make in O= reconfigures for x86),
+ * then the toolchain's make variables (`LLVM=1`) on every call, Kconfig stage included (it records the compiler).
+ */
 export function makeArgv(job: Pick<BuildJob, 'srcDir' | 'buildDir' | 'cell'>, extra: string[]): string[] {
-  return ['make', '-C', job.srcDir, `O=${job.buildDir}`, `ARCH=${job.cell.arch}`, `CROSS_COMPILE=${job.cell.crossCompile}`, ...extra];
+  return [
+    'make',
+    '-C',
+    job.srcDir,
+    `O=${job.buildDir}`,
+    `ARCH=${job.cell.arch}`,
+    `CROSS_COMPILE=${job.cell.crossCompile}`,
+    ...makeVariables(job.cell.toolchain ?? DEFAULT_TOOLCHAIN),
+    ...extra,
+  ];
 }
 
 /** Gzip a finished log next to itself and remove the plain file; returns the .gz path. */

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { toolchainDirKey, type Toolchain } from '../matrix/toolchain.js';
 
 /** The cache root: `$KMATRIX_CACHE`, else `$XDG_CACHE_HOME/kmatrix`, else `~/.cache/kmatrix`. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,9 +26,19 @@ export interface TreeSlot {
   lockFile: string;
 }
 
-/** File-system-safe form of a cell name (`virt-v7/UP-on-SMP` → `virt-v7__UP-on-SMP`). */
+/** File-system-safe form of a cell name (`virt-v7/UP-on-SMP` → `virt-v7__UP-on-SMP`, `virt-v7/UP@clang` → `virt-v7__UP@clang`). */
 export function cellSlug(cell: string): string {
-  return cell.replace(/\//g, '__').replace(/[^A-Za-z0-9._+-]/g, '_');
+  return cell.replace(/\//g, '__').replace(/[^A-Za-z0-9._+@-]/g, '_');
+}
+
+/**
+ * What names a cell's build dir: `<config>/<variant>` for the default toolchain (today's dirs), else
+ * `<config>/<variant>@<family>-<hash>` from what defines the toolchain's build (not its name, not its pin): a
+ * non-default toolchain never shares a dir with gcc, even when it is the matrix's only toolchain.
+ */
+export function buildDirName(cell: { config: string; variant: string; toolchain: Pick<Toolchain, 'family' | 'make' | 'image'> }): string {
+  const key = toolchainDirKey(cell.toolchain);
+  return `${cell.config}/${cell.variant}${key ? `@${key}` : ''}`;
 }
 
 /** The cache slot of one tree (by id) under `cache`. */

@@ -102,7 +102,7 @@ async function bisectInner(f: BisectFlags, deps: BisectDeps): Promise<CommandRes
     }
   }
   const tree = resume && !f.tree ? resume.tree : paths(f, deps).tree;
-  const { matrix, cells } = selectCells({ matrix: resume ? (f.matrix ?? resume.matrix ?? undefined) : f.matrix });
+  const { matrix, cells } = selectCells({ matrix: resume ? (f.matrix ?? resume.matrix ?? undefined) : f.matrix, toolchain: f.toolchain });
   const cell = oneCell(cells, resume ? resume.cell : f.cell!);
   if (resume && cell.hash !== resume.configHash) throw new InputError('--resume', null, null, `cell ${cell.name} changed since bisect #${resume.id} started (config hash)`);
   let good = '';

@@ -5,7 +5,8 @@ import { cacheRoot } from '../build/paths.js';
 import { MissingBuildsError, usableIdentity, type BuildContext } from '../compare/builds.js';
 import { InputError } from '../errors.js';
 import type { Cell, Matrix } from '../matrix/load.js';
-import type { RunOptions } from '../pipeline.js';
+import type { Toolchain } from '../matrix/toolchain.js';
+import { runtimeOf, type RunOptions } from '../pipeline.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
@@ -26,6 +27,8 @@ export interface StoreFlags extends RuntimeFlags {
   matrix?: string;
   db?: string;
   cells?: string;
+  /** `--toolchain NAME` (commands that build). */
+  toolchain?: string;
   jobs?: number;
   makeJobs?: number;
   /** false with `--no-ccache`. */
@@ -62,7 +65,8 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
   if (!build) return c;
   return addRuntimeOptions(
     c
-      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs/2))', positiveInt('--jobs'))
+      .option('--toolchain <name>', "only this toolchain's cells (a matrix `toolchains:` name; built-in when the matrix lacks it: gcc, clang = make LLVM=1, llvm = clang)")
+      .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs) when their build dirs are warm, else min(cells, CPUs/2))', positiveInt('--jobs'))
       .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
       .option('--no-ccache', 'compile without ccache (the build dirs stay warm: ccache only passes the compiler through)'),
   );
@@ -80,10 +84,10 @@ export function runtimeFor(
   f: StoreFlags,
   deps: CommandDeps,
   cache: string,
-): { name: string; get: () => Promise<Runtime>; identify: (crossCompile: string) => Promise<ToolchainIdentity | null> } {
-  /** The toolchain identity as the runtime reports it, without preparing anything; null when it cannot tell. */
-  const identifyWith = (rt: Runtime) => async (cc: string) => {
-    const id = await rt.identity(cc).catch(() => null);
+): { name: string; get: () => Promise<Runtime>; identify: (crossCompile: string, toolchain: Toolchain) => Promise<ToolchainIdentity | null> } {
+  /** The toolchain identity as the runtime (in the toolchain's image) reports it, without preparing anything; null when it cannot tell. */
+  const identifyWith = (rt: Runtime) => async (cc: string, tc: Toolchain) => {
+    const id = await runtimeOf(rt, { toolchain: tc }).identity(cc, tc).catch(() => null);
     return id && usableIdentity(id);
   };
   if (deps.runtime) {
@@ -95,7 +99,7 @@ export function runtimeFor(
   let bare: Runtime | null = null;
   return {
     name: resolveRuntime(settings.runtime),
-    identify: (cc) => identifyWith((bare ??= createRuntime(settings, { cache })))(cc),
+    identify: (cc, tc) => identifyWith((bare ??= createRuntime(settings, { cache })))(cc, tc),
     get: () =>
       (made ??= (async () => {
         const rt = createRuntime(settings, { cache });

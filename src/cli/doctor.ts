@@ -4,9 +4,20 @@ import type { Command } from 'commander';
 import { execa } from 'execa';
 import { cacheRoot } from '../build/paths.js';
 import { commonGitDir, git } from '../build/git.js';
-import { loadMatrix } from '../matrix/load.js';
-import { containerName, diagnoseEngineFailure, engineMissing, globalArgs, onPath, runArgv, type ContainerSettings } from '../runtime/container.js';
-import { hostCompilerVersion } from '../runtime/host.js';
+import { loadMatrix, type Cell } from '../matrix/load.js';
+import { toolchainCommands, versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
+import {
+  ContainerRuntime,
+  containerName,
+  diagnoseEngineFailure,
+  engineMissing,
+  globalArgs,
+  onPath,
+  runArgv,
+  type ContainerSettings,
+} from '../runtime/container.js';
+import { hostCompilerVersion, HostRuntime } from '../runtime/host.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { currentPackages, imageInfo } from '../runtime/image.js';
 import { containerSettings, resolveRuntime, runtimeSettings } from '../runtime/select.js';
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
@@ -108,6 +119,47 @@ async function hostChecks(cross: string): Promise<Check[]> {
   return checks;
 }
 
+/**
+ * One check per toolchain the matrix names: identified where its cells run (the host, or the container in the
+ * toolchain's image): the compiler, and for LLVM the linker, present; the version pin met.
+ */
+export async function toolchainChecks(cells: readonly Cell[], runtime: Runtime, where: { image: string | null }): Promise<Check[]> {
+  const seen = new Map<string, Cell>();
+  for (const c of cells) if (!seen.has(c.toolchain.name)) seen.set(c.toolchain.name, c);
+  const checks: Check[] = [];
+  for (const [name, cell] of seen) {
+    const tc: Toolchain = cell.toolchain;
+    const rt = tc.image && runtime.withImage ? runtime.withImage(tc.image) : runtime;
+    const image = tc.image ?? where.image;
+    const cmds = toolchainCommands(tc, cell.crossCompile);
+    const programs = [cmds.compiler, ...(cmds.linker ? [cmds.linker] : [])].join(' + ');
+    const label = `toolchain ${name}`;
+    let line: string;
+    try {
+      line = (await rt.identity(cell.crossCompile, tc)).compiler;
+    } catch (e) {
+      line = `missing: ${(e as Error).message}`;
+    }
+    const install =
+      runtime.name === 'host'
+        ? `install ${tc.family === 'llvm' ? 'clang and lld' : `${cell.crossCompile}gcc`} (bash docker/setup.sh), or use a container runtime`
+        : `add its package to docker/packages.txt, then kmatrix image build --runtime ${runtime.name}${image ? ` --image ${image}` : ''}`;
+    if (/^(missing|unknown):/.test(line)) {
+      // The runtime's own words, without the fix it appends (the fix line says it).
+      const why = line.replace(/^(missing|unknown): /, '').replace(/; fix: .*$/s, '').split('\n')[0];
+      checks.push({ name: label, status: 'fail', detail: `${tc.family} (${programs}) not runnable: ${why}`, fix: install });
+      continue;
+    }
+    const pin = versionPinProblem(tc, line);
+    if (pin) {
+      checks.push({ name: label, status: 'fail', detail: pin, fix: `install the pinned version${image ? ` in ${image}` : ''}, or change \`version:\` of toolchains.${name} in the matrix` });
+      continue;
+    }
+    checks.push({ name: label, status: 'ok', detail: `${line}${tc.version ? ` (pin ${JSON.stringify(tc.version)} met)` : ''}${image && runtime.name !== 'host' ? ` in ${image}` : ''}` });
+  }
+  return checks;
+}
+
 /** The tree is a git repository that has the revision. */
 async function treeCheck(tree: string, rev: string): Promise<Check> {
   try {
@@ -142,7 +194,7 @@ export function registerDoctor(program: Command, exit: { OK: number; INFRA: numb
   addRuntimeOptions(
     program
       .command('doctor')
-      .description('check the build environment: engine, image, toolchain, tree, disk (exit 0 all pass, 3 otherwise)')
+      .description("check the build environment: engine, image, every toolchain of the matrix (present, linker, version pin), tree, disk (exit 0 all pass, 3 otherwise)")
       .option('--tree <dir>', 'kernel git tree (default: current directory)')
       .option('--rev <rev>', 'revision the tree must have', 'HEAD')
       .option('--matrix <file>', `matrix YAML (default: ${DEFAULT_MATRIX})`),
@@ -152,9 +204,16 @@ export function registerDoctor(program: Command, exit: { OK: number; INFRA: numb
     const settings = runtimeSettings(cell, runtimeOverrides(f));
     const which = resolveRuntime(settings.runtime);
     const cache = cacheRoot();
+    const engine = which === 'host' ? null : { ...containerSettings(which, settings, cache), ccacheDir: null };
+    const base = engine ? await containerChecks(engine, cell.crossCompile) : await hostChecks(cell.crossCompile);
+    // Every toolchain the matrix names, once the engine and image answer (without them the checks above already fail).
+    const usable = !base.some((c) => c.status === 'fail' && ['engine', 'image', 'container'].includes(c.name));
+    const runtime: Runtime = engine ? new ContainerRuntime(engine) : new HostRuntime();
+    const tcs = matrix.file.toolchains && usable ? await toolchainChecks(matrix.cells, runtime, { image: engine?.image ?? null }) : [];
     const checks = [
       { name: 'runtime', status: 'ok', detail: `${which}${settings.runtime === 'container' ? ' (runtime: container)' : ''}` } as Check,
-      ...(which === 'host' ? await hostChecks(cell.crossCompile) : await containerChecks(containerSettings(which, settings, cache), cell.crossCompile)),
+      ...base,
+      ...tcs,
       await treeCheck(resolve(f.tree ?? process.cwd()), f.rev),
       diskCheck(cache),
     ];

@@ -5,7 +5,7 @@ import { resultsRoot } from '../build/paths.js';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../matrix/fragment.js';
 import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
-import { adhocMatrix, withExtraLines } from '../matrix/adhoc.js';
+import { adhocMatrix, selectToolchain, withExtraLines } from '../matrix/adhoc.js';
 import { loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
 import { parseWeights, shardCells, shardFromEnv, type ShardSpec } from '../matrix/shard.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -27,6 +27,8 @@ export interface CellOptions {
   kconfig?: string;
   kconfigAdd?: string[];
   variants?: string;
+  /** `--toolchain NAME`: only that toolchain's cells (or a built-in toolchain the matrix does not define). */
+  toolchain?: string;
   /** `--shard I/N`, or true/`auto` for the CI environment's index (see shardFromEnv). */
   shard?: string | boolean;
   /** Shard count for a Kubernetes JOB_COMPLETION_INDEX. */
@@ -56,13 +58,16 @@ export function kconfigAddLines(value: string): FragmentLine[] {
   }
 }
 
-/** The matrix and the cells selected by --matrix/--cells/--kconfig/--kconfig-add/--variants. */
+/** The matrix and the cells selected by --matrix/--toolchain/--cells/--kconfig/--kconfig-add/--variants. */
 export function selectCells(o: CellOptions): { matrix: Matrix; cells: Cell[]; shard: ShardSpec | null } {
   let matrix = loadMatrix(o.matrix ?? DEFAULT_MATRIX);
+  // First: a built-in toolchain re-expands the matrix file, which the ad-hoc cells below are made from.
+  const tsel = o.toolchain !== undefined ? selectToolchain(matrix, o.toolchain) : null;
+  if (tsel) matrix = tsel.matrix;
   const extra = mergeFragments((o.kconfigAdd ?? []).map(kconfigAddLines));
   if (o.kconfig !== undefined) matrix = adhocMatrix(matrix, o.kconfig, extra);
   else if (extra.length) matrix = withExtraLines(matrix, extra);
-  let cells = matrix.cells;
+  let cells = tsel ? matrix.cells.filter(tsel.keep) : matrix.cells;
   if (o.variants !== undefined) {
     const wanted = o.variants.split(',').map((v) => v.trim()).filter(Boolean);
     const known = Object.keys(matrix.file.variants);

@@ -1,6 +1,7 @@
 /** Getting the builds a comparison needs: from the store, building what is missing via runMatrix (I/O). */
 import type { Cell, Matrix } from '../matrix/load.js';
-import { runMatrix, type RunOptions } from '../pipeline.js';
+import { versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
+import { cellToolchainKey, runMatrix, runtimeOf, type RunOptions } from '../pipeline.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { Store } from '../store/db.js';
 import { findBuild, loadBuild, type LoadedBuild } from '../store/queries.js';
@@ -31,7 +32,7 @@ export interface BuildContext {
    * The current toolchain identity without preparing anything (no image build), for `--no-build`; null when it cannot be
    * told (no engine, no image, no compiler on this machine). Without it, `--no-build` asks `runtime()`.
    */
-  identify?: (crossCompile: string) => Promise<ToolchainIdentity | null>;
+  identify?: (crossCompile: string, toolchain: Toolchain) => Promise<ToolchainIdentity | null>;
   cache: string;
   resultsDir: string;
   jobs?: number;
@@ -55,7 +56,7 @@ export interface EnsureOptions extends BuildContext {
   record?: boolean;
 }
 
-/** The current toolchain per cross prefix (null: not identifiable; then only the runtime name is matched). */
+/** The current toolchain per cell toolchain key (cellToolchainKey; null: not identifiable, then only the runtime name is matched). */
 export type Toolchains = ReadonlyMap<string, ToolchainIdentity | null>;
 
 /** A usable identity, or null for a compiler the runtime reports missing / unknown. */
@@ -69,14 +70,19 @@ export function usableIdentity(id: ToolchainIdentity): ToolchainIdentity | null 
  */
 export async function currentToolchains(o: BuildContext & { cells: Cell[]; noBuild?: boolean }): Promise<Toolchains> {
   const out = new Map<string, ToolchainIdentity | null>();
-  for (const cc of new Set(o.cells.map((c) => c.crossCompile))) {
+  for (const cell of o.cells) {
+    const key = cellToolchainKey(cell);
+    if (out.has(key)) continue;
     let id: ToolchainIdentity | null = null;
     try {
-      id = o.noBuild && o.identify ? await o.identify(cc) : usableIdentity(await (await o.runtime()).identity(cc));
+      id =
+        o.noBuild && o.identify
+          ? await o.identify(cell.crossCompile, cell.toolchain)
+          : usableIdentity(await runtimeOf(await o.runtime(), cell).identity(cell.crossCompile, cell.toolchain));
     } catch {
       id = null; // no engine / no image: the builds that need it fail as ERROR later; matching falls back to the runtime name
     }
-    out.set(cc, id);
+    out.set(key, id);
   }
   return out;
 }
@@ -111,7 +117,10 @@ export async function ensureBuilds(o: EnsureOptions): Promise<{ builds: Map<stri
     const m = new Map<string, LoadedBuild>();
     have.set(sha, m);
     for (const cell of o.cells) {
-      const b = o.rebuild || o.record ? null : storedBuild(o.store, sha, cell, o.runtimeName, tcs.get(cell.crossCompile));
+      const tc = tcs.get(cellToolchainKey(cell));
+      // A toolchain that misses its version pin now reuses nothing: runMatrix records its cells ERROR (never a stored PASS).
+      const pinUnmet = tc ? versionPinProblem(cell.toolchain, tc.compiler) !== null : false;
+      const b = o.rebuild || o.record || pinUnmet ? null : storedBuild(o.store, sha, cell, o.runtimeName, tc);
       if (b) m.set(cell.name, b);
       else missing.set(sha, [...(missing.get(sha) ?? []), cell]);
     }

@@ -1,6 +1,7 @@
 /** Nightly: build a ref, compare with the last nightly of the matrix (or a baseline), record it (I/O orchestration). */
 import { commitInfo, resolveRevisions } from '../build/git.js';
 import type { Cell } from '../matrix/load.js';
+import { cellToolchainKey } from '../pipeline.js';
 import { lastNightly, nightlyBuilds, partialNightliesSince, recordNightly, storedCommit, type LoadedBuild } from '../store/queries.js';
 import { currentToolchains, ensureBuilds, sameToolchain, storedBuild, type BuildContext } from './builds.js';
 import { diffBuilds, regressionCells, unknownVerdict, type DiffResult } from './diff.js';
@@ -83,7 +84,7 @@ async function baselineBuilds(o: NightlyOptions): Promise<{ sha: string | null; 
     // --no-build, a cell that nightly had and that no longer matches is missing: exit 2 naming it).
     const tcs = await currentToolchains(o);
     const fits = (b: LoadedBuild | undefined, c: Cell): b is LoadedBuild =>
-      b !== undefined && b.configHash === c.hash && sameToolchain(b, o.runtimeName, tcs.get(c.crossCompile));
+      b !== undefined && b.configHash === c.hash && sameToolchain(b, o.runtimeName, tcs.get(cellToolchainKey(c)));
     const own = new Map(nightlyBuilds(o.store, prev.id).map((b) => [b.cell, b]));
     const kept = o.cells.filter((c) => fits(own.get(c.name), c));
     const rest = o.cells.filter((c) => !kept.includes(c));
@@ -92,7 +93,7 @@ async function baselineBuilds(o: NightlyOptions): Promise<{ sha: string | null; 
     const got = required.length ? await ensureBuilds({ ...o, cells: required, shas: [prev.sha], noBuild: o.noBuild, rebuild: false }) : null;
     const more = new Map((got?.builds.get(prev.sha) ?? []).map((b) => [b.cell, b]));
     const builds = o.cells
-      .map((c) => (kept.includes(c) ? own.get(c.name)! : more.get(c.name) ?? (optional.includes(c) ? storedBuild(o.store, prev.sha, c, o.runtimeName, tcs.get(c.crossCompile)) : null)))
+      .map((c) => (kept.includes(c) ? own.get(c.name)! : more.get(c.name) ?? (optional.includes(c) ? storedBuild(o.store, prev.sha, c, o.runtimeName, tcs.get(cellToolchainKey(c))) : null)))
       .filter((b): b is LoadedBuild => b !== null && b !== undefined);
     return { sha: prev.sha, builds, note: `nightly #${prev.id} of ${prev.createdAt} (${prev.ref}), the last complete one${skips}` };
   }
@@ -110,7 +111,7 @@ export async function runNightly(o: NightlyOptions): Promise<NightlyOutcome> {
   const tcs = got ? null : await currentToolchains(o);
   const now = got
     ? (got.builds.get(sha!) ?? [])
-    : o.cells.map((c) => storedBuild(o.store, sha!, c, o.runtimeName, tcs?.get(c.crossCompile))).filter((b): b is LoadedBuild => b !== null);
+    : o.cells.map((c) => storedBuild(o.store, sha!, c, o.runtimeName, tcs?.get(cellToolchainKey(c)))).filter((b): b is LoadedBuild => b !== null);
   const order = o.cells.map((c) => c.name);
   const diff = diffBuilds(base.builds, now, { fromSha: base.sha, toSha: sha!, order });
   const exitCode = nightlyExitCode(diff);

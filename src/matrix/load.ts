@@ -6,9 +6,9 @@ import type { z } from 'zod';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from './fragment.js';
 import { InputError } from '../errors.js';
 import { MatrixSchema, type MatrixFile } from './schema.js';
-import { DEFAULT_TOOLCHAIN, type Toolchain } from './toolchain.js';
+import { DEFAULT_TOOLCHAIN, isDefaultBuild, makeVariableProblem, toolchainBuildDef, type Toolchain } from './toolchain.js';
 
-/** One buildable cell of the matrix: `<config>/<variant>` with everything needed to build it. */
+/** One buildable cell of the matrix: `<config>/<variant>` (`@<toolchain>` when the matrix has several) with everything needed to build it. */
 export interface Cell {
   name: string;
   config: string;
@@ -70,7 +70,14 @@ function issueError(file: string, doc: Document, lc: LineCounter, issue: z.core.
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     const pos = locate(doc, lc, path, key);
-    return new InputError(file, pos.line, pos.column, `unknown key '${key}' in ${where}`);
+    const hint = path.length === 0 && key === 'toolchain' ? ' (the label was replaced by a `toolchains:` section: see README "The matrix file")' : '';
+    return new InputError(file, pos.line, pos.column, `unknown key '${key}' in ${where}${hint}`);
+  }
+  if (issue.code === 'invalid_key' && path.length > 0) {
+    // A bad name (config, variant, toolchain): point at the name and say what names may hold.
+    const key = String(path[path.length - 1]);
+    const pos = locate(doc, lc, path.slice(0, -1), key);
+    return new InputError(file, pos.line, pos.column, `${where}: bad name '${key}': ${issue.issues[0]?.message ?? issue.message}`);
   }
   const pos = locate(doc, lc, path);
   return new InputError(file, pos.line, pos.column, `${where}: ${issue.message}`);
@@ -144,9 +151,26 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
       throw new InputError(file, pos.line, pos.column, `unknown fragment '${n}' (known: ${[...named.keys()].join(', ') || 'none'})`);
     });
 
+  const toolchains = matrixToolchains(file, m, doc, lc);
+  // Several toolchains: the toolchain is part of every cell name (even of a config that builds with one of them).
+  const multi = toolchains.size > 1;
   const cells: Cell[] = [];
   const seen = new Set<string>();
   for (const [cname, cfg] of Object.entries(m.configs)) {
+    const tcNames = cfg.toolchains ?? [...toolchains.keys()];
+    const tcs = tcNames.map((t, i) => {
+      const tc = toolchains.get(t);
+      const pos = () => locate(doc, lc, ['configs', cname, 'toolchains', i]);
+      if (!tc) {
+        const p = pos();
+        throw new InputError(file, p.line, p.column, `config '${cname}' names unknown toolchain '${t}' (known: ${[...toolchains.keys()].join(', ')})`);
+      }
+      if (tcNames.indexOf(t) !== i) {
+        const p = pos();
+        throw new InputError(file, p.line, p.column, `config '${cname}' names toolchain '${t}' twice`);
+      }
+      return tc;
+    });
     const wanted = cfg.variants ?? Object.keys(m.variants);
     const listPath = cfg.variants ? ['configs', cname, 'variants'] : ['configs', cname];
     for (const [i, v] of cfg.exclude.entries()) {
@@ -174,48 +198,73 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
         throw new InputError(file, p.line, p.column, `config '${cname}' names unknown variant '${vname}' (known: ${Object.keys(m.variants).join(', ')})`);
       }
       if (cfg.exclude.includes(vname)) continue;
-      const name = `${cname}/${vname}`;
-      if (seen.has(name)) {
+      const base0 = `${cname}/${vname}`;
+      if (seen.has(base0)) {
         const p = pos();
-        throw new InputError(file, p.line, p.column, `duplicate cell '${name}'`);
+        throw new InputError(file, p.line, p.column, `duplicate cell '${base0}'`);
       }
-      seen.add(name);
+      seen.add(base0);
       const fragment = mergeFragments([
         configLines,
         ...resolveNamed(['variants', vname, 'fragments'], variant.fragments),
         inlineLines(file, doc, lc, ['variants', vname, 'config'], variant.config),
       ]);
-      const def = {
-        arch: m.arch,
-        crossCompile: m.cross_compile,
-        // A config file counts by its content (an absolute path too), a Kconfig target by its name.
-        base: isFile ? readFileSync(base, 'utf8') : base,
-        fragment: fragment.map((l) => [l.symbol, l.value]),
-        targets: cfg.targets ?? m.targets,
-        artifacts: cfg.artifacts ?? m.artifacts,
-      };
-      cells.push({
-        name,
-        config: cname,
-        variant: vname,
-        arch: m.arch,
-        crossCompile: m.cross_compile,
-        base,
-        fragment,
-        targets: def.targets,
-        artifacts: def.artifacts,
-        timeout: m.timeout,
-        runtime: m.runtime,
-        image: m.image ?? null,
-        ociRuntime: m.oci_runtime ?? null,
-        runtimeFlags: m.runtime_flags,
-        toolchain: DEFAULT_TOOLCHAIN,
-        hash: hashOf(def),
-      });
+      for (const tc of tcs) {
+        const def = {
+          arch: m.arch,
+          crossCompile: m.cross_compile,
+          // A config file counts by its content (an absolute path too), a Kconfig target by its name.
+          base: isFile ? readFileSync(base, 'utf8') : base,
+          fragment: fragment.map((l) => [l.symbol, l.value]),
+          targets: cfg.targets ?? m.targets,
+          artifacts: cfg.artifacts ?? m.artifacts,
+          // Only a toolchain that builds differently from the default changes the hash (today's cells keep theirs).
+          ...(isDefaultBuild(tc) ? {} : { toolchain: toolchainBuildDef(tc) }),
+        };
+        cells.push({
+          name: multi ? `${base0}@${tc.name}` : base0,
+          config: cname,
+          variant: vname,
+          arch: m.arch,
+          crossCompile: m.cross_compile,
+          base,
+          fragment,
+          targets: def.targets,
+          artifacts: def.artifacts,
+          timeout: m.timeout,
+          runtime: m.runtime,
+          image: m.image ?? null,
+          ociRuntime: m.oci_runtime ?? null,
+          runtimeFlags: m.runtime_flags,
+          toolchain: tc,
+          hash: hashOf(def),
+        });
+      }
     }
   }
   if (cells.length === 0) throw new InputError(file, null, null, 'the matrix expands to no cells');
   return cells;
+}
+
+/** The matrix's toolchains by name (DEFAULT_TOOLCHAIN alone without a `toolchains:` section); make variable names checked. */
+export function matrixToolchains(file: string, m: MatrixFile, doc: Document, lc: LineCounter): Map<string, Toolchain> {
+  if (m.toolchains === undefined) return new Map([[DEFAULT_TOOLCHAIN.name, DEFAULT_TOOLCHAIN]]);
+  const out = new Map<string, Toolchain>();
+  for (const [name, t] of Object.entries(m.toolchains)) {
+    for (const key of Object.keys(t.make)) {
+      const problem = makeVariableProblem(key);
+      if (problem) {
+        const pos = locate(doc, lc, ['toolchains', name, 'make'], key);
+        throw new InputError(file, pos.line, pos.column, `toolchains.${name}.make: ${problem}`);
+      }
+    }
+    out.set(name, { name, family: t.family, make: { ...t.make }, image: t.image ?? null, version: t.version ?? null });
+  }
+  if (out.size === 0) {
+    const pos = locate(doc, lc, ['toolchains']);
+    throw new InputError(file, pos.line, pos.column, 'toolchains: defines no toolchain (leave the section out to build with the cross gcc)');
+  }
+  return out;
 }
 
 /** Load, validate and expand a matrix file; every problem is an InputError with file:line:column. */

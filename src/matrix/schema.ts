@@ -20,6 +20,17 @@ export const VariantSchema = z
   })
   .strict();
 
+/** A toolchain: compiler family, make variables on every make call, optional image and version pin. */
+export const ToolchainSchema = z
+  .object({
+    description: z.string().optional(),
+    family: z.enum(['gcc', 'llvm']),
+    make: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+    image: z.string().min(1).optional(),
+    version: z.union([z.string().min(1), z.number()]).transform(String).optional(),
+  })
+  .strict();
+
 /** A base configuration: a defconfig/all*config name or a config file, plus fragments. */
 export const ConfigSchema = z
   .object({
@@ -31,6 +42,7 @@ export const ConfigSchema = z
     exclude: z.array(z.string()).default([]),
     targets: z.array(z.string().min(1)).min(1).optional(),
     artifacts: z.array(z.string().min(1)).optional(),
+    toolchains: z.array(z.string()).min(1).optional(),
   })
   .strict();
 
@@ -46,7 +58,7 @@ export const MatrixSchema = z
     image: z.string().min(1).optional(),
     oci_runtime: z.string().min(1).optional(),
     runtime_flags: z.array(z.string()).default([]),
-    toolchain: z.string().optional(),
+    toolchains: z.record(z.string().regex(/^[A-Za-z0-9._+-]+$/, 'toolchain names may hold letters, digits, . _ + -'), ToolchainSchema).optional(),
     targets: z.array(z.string().min(1)).min(1),
     artifacts: z.array(z.string().min(1)).default([]),
     timeout: z.number().int().positive().default(3600),

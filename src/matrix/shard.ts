@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import type { Cell } from './load.js';
+import { toolchainDirKey } from './toolchain.js';
 
 /** One shard of N, 1-based (`--shard 2/3`). */
 export interface ShardSpec {
@@ -29,14 +30,18 @@ export interface ShardPlan {
 }
 
 /** What a cell contributes to the shard key: the build dir is per (config × variant) and toolchain. */
-export type ShardKeyCell = Pick<Cell, 'name' | 'crossCompile' | 'runtime'>;
+export type ShardKeyCell = Pick<Cell, 'name' | 'crossCompile' | 'runtime'> & Partial<Pick<Cell, 'toolchain'>>;
 
 /** Upper bound on shards (GitHub caps a matrix at 256 jobs; nothing here needs more). */
 export const MAX_SHARDS = 256;
 
-/** The stable key of a cell's build dir: config/variant, cross toolchain prefix and runtime. */
+/**
+ * The stable key of a cell's build dir: config/variant, cross toolchain prefix and runtime, and a non-default
+ * toolchain's build key (the default toolchain adds nothing: today's cells keep their shard).
+ */
 export function shardKey(c: ShardKeyCell): string {
-  return `${c.name}\u0000${c.crossCompile}\u0000${c.runtime}`;
+  const tc = c.toolchain ? toolchainDirKey(c.toolchain) : null;
+  return `${c.name}\u0000${c.crossCompile}\u0000${c.runtime}${tc ? `\u0000${tc}` : ''}`;
 }
 
 /** Rendezvous score of a key on one shard: 64 bits of SHA-256, compared as a bigint. */

@@ -10,7 +10,7 @@ import { DEFAULT_IMAGE } from '../runtime/image.js';
 /** What a reproducer needs: the cell definition (from the store), the commit, where and how it was built. */
 export interface ReproducerInput {
   cell: Pick<Cell, 'name' | 'arch' | 'crossCompile' | 'base' | 'fragment' | 'targets'> &
-    Partial<Pick<Cell, 'image' | 'ociRuntime' | 'runtimeFlags'>>;
+    Partial<Pick<Cell, 'image' | 'ociRuntime' | 'runtimeFlags' | 'toolchain'>>;
   sha: string;
   subject?: string;
   /** The kernel repository (a work tree or its git dir); null → the current directory. */
@@ -53,7 +53,7 @@ export function reproducer(i: ReproducerInput): string {
   const settings: ContainerSettings | null = container
     ? {
         engine: i.runtime as 'podman' | 'docker',
-        image: i.cell.image ?? DEFAULT_IMAGE,
+        image: i.cell.toolchain?.image ?? i.cell.image ?? DEFAULT_IMAGE,
         ociRuntime: i.cell.ociRuntime ?? null,
         runFlags: i.cell.runtimeFlags ?? [],
         ccacheDir: null,

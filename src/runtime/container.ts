@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
 import { execLogged, ProcessGroups } from './host.js';
 import { alive } from './process.js';
 import type { ExecResult, ExecSpec, Mount, Runtime, ToolchainIdentity } from './runtime.js';
@@ -246,6 +247,8 @@ export class ContainerRuntime implements Runtime {
   private ready: Promise<{ id: string | null; error: string | null }> | null = null;
   private readonly versions = new Map<string, Promise<string>>();
   private ccache: Promise<string | null> | null = null;
+  /** The runtimes of other images (toolchains with their own `image:`). */
+  private readonly others = new Map<string, ContainerRuntime>();
   /** Containers started and not yet known to be gone. */
   private readonly live = new Set<string>();
   private exitHook: (() => void) | null = null;
@@ -289,23 +292,31 @@ export class ContainerRuntime implements Runtime {
     return this.ready;
   }
 
-  /** Runtime name, image ID and the cross compiler's `--version` as seen inside the container (cached). */
-  async identity(crossCompile: string): Promise<ToolchainIdentity> {
+  /** Runtime name, image ID and the toolchain's `--version` line(s) as seen inside the container (cached per toolchain). */
+  async identity(crossCompile: string, toolchain: Toolchain = DEFAULT_TOOLCHAIN): Promise<ToolchainIdentity> {
     const pre = await this.preflight();
-    let v = this.versions.get(crossCompile);
+    const key = identityKey(crossCompile, toolchain);
+    let v = this.versions.get(key);
     if (!v) {
       v = (async () => {
         if (pre.error) return `missing: ${pre.error}`;
-        const argv = runArgv(this.settings, containerName(), { argv: [`${crossCompile}gcc`, '--version'], cwd: '/', mounts: [] });
-        const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
-        if (r.exitCode !== 0) {
+        const cmds = toolchainCommands(toolchain, crossCompile);
+        const version = async (program: string): Promise<{ out: string } | { missing: string }> => {
+          const argv = runArgv(this.settings, containerName(), { argv: [program, '--version'], cwd: '/', mounts: [] });
+          const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
+          if (r.exitCode === 0) return { out: String(r.stdout) };
           const f = diagnoseEngineFailure(this.settings, r.exitCode ?? null, String(r.all ?? ''));
           const why = f ? formatFailure(f) : String(r.all ?? '').trim().split('\n').pop();
-          return `missing: ${crossCompile}gcc in ${this.settings.image} (${why})`;
-        }
-        return String(r.stdout).split('\n')[0]?.trim() ?? 'unknown';
+          return { missing: `${program} in ${this.settings.image} (${why})` };
+        };
+        const cc = await version(cmds.compiler);
+        if ('missing' in cc) return `missing: ${cc.missing}`;
+        if (cmds.linker === null) return identityLine(cc.out, null) || 'unknown';
+        const ld = await version(cmds.linker);
+        if ('missing' in ld) return `missing: ${ld.missing}`;
+        return identityLine(cc.out, ld.out);
       })();
-      this.versions.set(crossCompile, v);
+      this.versions.set(key, v);
     }
     return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
   }
@@ -320,6 +331,14 @@ export class ContainerRuntime implements Runtime {
       return r.exitCode === 0 ? (String(r.stdout).split('\n')[0]?.trim() ?? null) : null;
     })();
     return this.ccache;
+  }
+
+  /** The same engine and settings in another image (cached: one preflight and identity cache per image). */
+  withImage(image: string): ContainerRuntime {
+    if (image === this.settings.image) return this;
+    let rt = this.others.get(image);
+    if (!rt) this.others.set(image, (rt = new ContainerRuntime({ ...this.settings, image })));
+    return rt;
   }
 
   /** Remove the `kmatrix-<pid>-*` containers whose kmatrix process died without removing them (SIGKILL, power loss). */

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
 import { alive, killGroup } from './process.js';
 import type { ExecResult, ExecSpec, Runtime, ToolchainIdentity } from './runtime.js';
 
@@ -147,9 +148,25 @@ export async function execLogged(spec: ExecSpec, groups?: ProcessGroups): Promis
 
 /** First line of `<cross>gcc --version` on the host, or a `missing: …` marker. */
 export async function hostCompilerVersion(crossCompile: string): Promise<string> {
-  const r = await execa(`${crossCompile}gcc`, ['--version'], { reject: false });
-  if (r.failed || r.exitCode !== 0) return `missing: ${crossCompile}gcc (${r.shortMessage ?? 'not found'})`;
-  return String(r.stdout).split('\n')[0]?.trim() ?? 'unknown';
+  return hostToolchainVersion(crossCompile, DEFAULT_TOOLCHAIN);
+}
+
+/** First line of `<program> --version` on the host, or why not. */
+async function hostVersion(program: string): Promise<{ out: string } | { missing: string }> {
+  const r = await execa(program, ['--version'], { reject: false });
+  if (r.failed || r.exitCode !== 0) return { missing: `${program} (${(r.shortMessage ?? 'not found').split('\n')[0]})` };
+  return { out: String(r.stdout) };
+}
+
+/** The host toolchain's identity line (compiler, and the linker for LLVM; see identityLine), or a `missing: …` marker. */
+export async function hostToolchainVersion(crossCompile: string, tc: Toolchain): Promise<string> {
+  const cmds = toolchainCommands(tc, crossCompile);
+  const cc = await hostVersion(cmds.compiler);
+  if ('missing' in cc) return `missing: ${cc.missing}`;
+  if (cmds.linker === null) return identityLine(cc.out, null);
+  const ld = await hostVersion(cmds.linker);
+  if ('missing' in ld) return `missing: ${ld.missing}`;
+  return identityLine(cc.out, ld.out);
 }
 
 /** Builds with the toolchain installed on this machine. */
@@ -159,10 +176,11 @@ export class HostRuntime implements Runtime {
   private readonly groups = new ProcessGroups();
   private ccache: Promise<string | null> | null = null;
 
-  /** The host compiler's version string (cached per cross prefix). */
-  async identity(crossCompile: string): Promise<ToolchainIdentity> {
-    let v = this.versions.get(crossCompile);
-    if (!v) this.versions.set(crossCompile, (v = hostCompilerVersion(crossCompile)));
+  /** The host compiler's version string (cached per cross prefix and toolchain). */
+  async identity(crossCompile: string, toolchain: Toolchain = DEFAULT_TOOLCHAIN): Promise<ToolchainIdentity> {
+    const key = identityKey(crossCompile, toolchain);
+    let v = this.versions.get(key);
+    if (!v) this.versions.set(key, (v = hostToolchainVersion(crossCompile, toolchain)));
     return { runtime: 'host', image: null, compiler: await v };
   }
 

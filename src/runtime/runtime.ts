@@ -1,3 +1,5 @@
+import type { Toolchain } from '../matrix/toolchain.js';
+
 /** A directory a command needs; containers mount it at the same absolute path. */
 export interface Mount {
   path: string;
@@ -33,15 +35,20 @@ export interface ExecResult {
 export interface ToolchainIdentity {
   runtime: string;
   image: string | null;
-  /** First line of `${CROSS_COMPILE}gcc --version`, or `missing: …`. */
+  /**
+   * First line of `${CROSS_COMPILE}gcc --version`; for LLVM `clang --version`'s and `ld.lld --version`'s joined
+   * by ` + ` (`Debian clang version 14.0.6 + Debian LLD 14.0.6`); or `missing: …`.
+   */
   compiler: string;
 }
 
 /** Where builds run: the host, or a container engine; one interface for all. */
 export interface Runtime {
   readonly name: 'host' | 'podman' | 'docker';
-  /** Identify the toolchain the builds of this runtime use. */
-  identity(crossCompile: string): Promise<ToolchainIdentity>;
+  /** Identify the toolchain the builds of this runtime use (default: the GNU cross compiler of the prefix). */
+  identity(crossCompile: string, toolchain?: Toolchain): Promise<ToolchainIdentity>;
+  /** The same runtime in another image (a toolchain's `image:`); absent where images do not apply (host). */
+  withImage?(image: string): Runtime;
   /** Run one command to completion, output appended to spec.logFile. */
   exec(spec: ExecSpec): Promise<ExecResult>;
   /** `ccache --version`'s first line where builds run, or null if there is no ccache (then builds compile without it). */

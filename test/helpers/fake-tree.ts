@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { buildDirName, cellSlug } from '../../src/build/paths.js';
 import { renderFragment } from '../../src/matrix/fragment.js';
 import type { Cell } from '../../src/matrix/load.js';
-import type { ExecResult, ExecSpec, Runtime, ToolchainIdentity } from '../../src/runtime/runtime.js';
+import type { ExecResult, ExecSpec, Runtime } from '../../src/runtime/runtime.js';
 
 const GIT_ENV = {
   ...process.env,
@@ -49,13 +50,13 @@ export type FakeStep = (spec: ExecSpec, cell: Cell | undefined) => Partial<ExecR
  * A Runtime that runs no compiler: the Kconfig stage writes the requested fragment as the config, the build
  * stage creates the cell's artifacts. `hook` runs first for every command and may throw or alter the outcome.
  */
-export function fakeRuntime(cells: readonly Cell[], hook: FakeStep = () => {}, identity?: () => Promise<ToolchainIdentity>): Runtime {
+export function fakeRuntime(cells: readonly Cell[], hook: FakeStep = () => {}, identity?: Runtime['identity']): Runtime {
   return {
     name: 'host',
     identity: identity ?? (async () => ({ runtime: 'host', image: null, compiler: 'fake-gcc 1.0' })),
     async exec(spec: ExecSpec): Promise<ExecResult> {
       const slug = spec.cwd.split('/').pop() ?? '';
-      const cell = cells.find((c) => c.name.replace(/\//g, '__') === slug);
+      const cell = cells.find((c) => cellSlug(buildDirName(c)) === slug);
       appendFileSync(spec.logFile, `fake: ${spec.argv.slice(-1)[0]}\n`);
       const over = hook(spec, cell) ?? {};
       const kc = spec.argv.find((a) => a.startsWith('KCONFIG_CONFIG='));
