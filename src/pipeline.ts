@@ -57,6 +57,8 @@ export interface RunOptions {
   kconfigOnly?: boolean;
   /** Build even when the store already has this (tree, cell, toolchain) result. */
   rebuild?: boolean;
+  /** Compile through ccache (cache dir `<cache>/ccache`); false = `--no-ccache`. Default true. */
+  ccache?: boolean;
   command: string;
   /** `I/N` when this run is one shard of the matrix (recorded with the run). */
   shard?: string;
@@ -355,6 +357,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
                         toolchain,
                         makeJobs,
                         kconfigOnly: o.kconfigOnly ?? false,
+                        ccache: { dir: join(o.cache, 'ccache'), enabled: o.ccache ?? true },
                         logPath,
                         signal: o.signal,
                         onStage: (st) => {

@@ -25,7 +25,10 @@ import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { CommitInfo } from '../types.js';
 import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
+import { CCACHE_STATS_LOG, ccacheEnv, ccacheMakeVars, commonDir, pinnedBuildEnv, readStatsLog } from './ccache.js';
 import { applyFragment } from './config-file.js';
+import { git } from './git.js';
+import { clearStamp, configDigest, kconfigKey, kconfigTreeLines, readStamp, stampHit, writeStamp } from './kconfig-stamp.js';
 
 /** The last `bytes` of a file as text ('' if unreadable). */
 function tail(file: string, bytes = 256 * 1024): string {
@@ -63,6 +66,8 @@ export interface BuildJob {
   signal?: AbortSignal;
   /** Called when the build enters a stage (for progress). */
   onStage?: (stage: 'kconfig' | 'build') => void;
+  /** The ccache dir (under the kmatrix cache) and whether to use it (false: --no-ccache); absent = no ccache. */
+  ccache?: { dir: string; enabled: boolean };
 }
 
 /** The result of one build. */
@@ -106,9 +111,9 @@ export interface RawBuild {
   dirs: string[];
   /** The last 256 KiB of the log (where make's final errors are). */
   logTail: string;
-  /** Seconds per stage (kconfig, kconfigSkipped, make, compress); absent until the build side measures them. */
+  /** Seconds per stage (kconfig, make, compress) and whether the Kconfig stage was skipped (buildCell always sets it). */
   stages?: StageTimes;
-  /** ccache's counts of this build; null or absent without ccache. */
+  /** ccache's hits and misses in this build; null when it did not use ccache (buildCell always sets it). */
   ccache?: CcacheStats | null;
 }
 
@@ -136,7 +141,24 @@ async function compressLog(plain: string, gz: string): Promise<string> {
   return gz;
 }
 
-/** Configure (base + fragments → .config, verified) and build one cell; the log is compressed, not yet classified. */
+/** Seconds since a process.hrtime.bigint() mark. */
+function since(t: bigint): number {
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** The `<blob> <path>` lines of the Kconfig inputs at the worktree's HEAD; null if git cannot tell (then the stage always runs). */
+async function kconfigTree(srcDir: string): Promise<string[] | null> {
+  try {
+    return kconfigTreeLines(await git(srcDir, ['ls-tree', '-r', '--full-tree', 'HEAD']));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Configure (base + fragments → .config, verified) and build one cell; the log is compressed, not yet classified.
+ * The Kconfig stage is skipped when the build dir's stamp shows the same inputs produced its current .config.
+ */
 export async function buildCell(job: BuildJob): Promise<RawBuild> {
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
@@ -154,66 +176,134 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
     { path: buildDir, readOnly: false },
   ];
   const timeoutMs = cell.timeout * 1000;
-  const exec = (argv: string[]) => {
-    appendFileSync(plainLog, `$ ${argv.join(' ')}\n`);
-    return job.runtime.exec({ argv, cwd: buildDir, mounts, logFile: plainLog, timeoutMs, signal: job.signal });
+  // ccache: the same CC on every make of this build dir, on or off (off = CCACHE_DISABLE), so kbuild never rebuilds for it.
+  const ccacheVersion = job.ccache ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
+  const statsLog = join(buildDir, CCACHE_STATS_LOG);
+  rmSync(statsLog, { force: true });
+  const ccVars = job.ccache && ccacheVersion ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile) : [];
+  if (job.ccache && ccacheVersion) mkdirSync(job.ccache.dir, { recursive: true });
+  const env = {
+    ...pinnedBuildEnv(),
+    ...(job.ccache && ccacheVersion
+      ? ccacheEnv({ dir: job.ccache.dir, baseDir: commonDir(srcDir, buildDir), statsLog, enabled: job.ccache.enabled })
+      : {}),
   };
+  if (job.ccache) {
+    appendFileSync(
+      plainLog,
+      ccacheVersion
+        ? `kmatrix: ${ccacheVersion}${job.ccache.enabled ? ` (cache ${job.ccache.dir})` : ' (disabled: --no-ccache)'}\n`
+        : `kmatrix: no ccache where this build runs: compiling without it\n`,
+    );
+  }
+  const mk = (extra: string[]) => makeArgv(job, [...ccVars, ...extra]);
+  const exec = (argv: string[]) => {
+    appendFileSync(plainLog, `$ ${argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
+    return job.runtime.exec({ argv, cwd: buildDir, env, mounts, logFile: plainLog, timeoutMs, signal: job.signal });
+  };
+  const stages: StageTimes = {};
   const finish = async (
     stage: 'kconfig' | 'build',
     r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null },
     kconfig: Diagnostic[],
     missingArtifacts: string[],
-  ): Promise<RawBuild> => ({
-    stage,
-    exitCode: r.exitCode,
-    timedOut: r.timedOut,
-    aborted: r.aborted,
-    infraError: r.infraError,
-    abortReason: job.signal?.reason,
-    kconfig,
-    missingArtifacts,
-    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-    startedAt,
-    logTail: tail(plainLog),
-    logPath: await compressLog(plainLog, job.logPath),
-    roots: [srcDir, buildDir],
-    dirs: [buildDir, dirname(job.logPath)],
-  });
+  ): Promise<RawBuild> => {
+    const ccache = job.ccache?.enabled && ccacheVersion ? readStatsLog(statsLog) : null;
+    if (ccache) appendFileSync(plainLog, `kmatrix: ccache: ${ccache.hits} hits, ${ccache.misses} misses, ${ccache.uncacheable} uncacheable\n`);
+    const seconds = since(t0);
+    const logTail = tail(plainLog);
+    const tc = process.hrtime.bigint();
+    const logPath = await compressLog(plainLog, job.logPath);
+    stages.compress = since(tc);
+    return {
+      stage,
+      exitCode: r.exitCode,
+      timedOut: r.timedOut,
+      aborted: r.aborted,
+      infraError: r.infraError,
+      abortReason: job.signal?.reason,
+      kconfig,
+      missingArtifacts,
+      seconds,
+      startedAt,
+      logTail,
+      logPath,
+      roots: [srcDir, buildDir],
+      dirs: [buildDir, dirname(job.logPath)],
+      stages,
+      ccache,
+    };
+  };
 
-  // --- Kconfig stage: write a candidate config, keep the old .config (and its mtime) when unchanged.
+  // --- Kconfig stage: skipped when its inputs are those that made the current .config; else write a candidate
+  // config and keep the old .config (and its mtime) when unchanged.
   job.onStage?.('kconfig');
-  const candidate = '.config.kmatrix';
-  const candidatePath = join(buildDir, candidate);
-  const fragmentPath = join(buildDir, 'kmatrix.fragment');
-  writeFileSync(fragmentPath, renderFragment(cell.fragment));
-  rmSync(candidatePath, { force: true });
-  const kc = [`KCONFIG_CONFIG=${candidate}`];
-  let r;
-  if (isAllConfigTarget(cell.base)) {
-    r = await exec(makeArgv(job, [...kc, `KCONFIG_ALLCONFIG=${fragmentPath}`, cell.base]));
-  } else {
-    if (cell.base.startsWith('/')) {
-      writeFileSync(candidatePath, readFileSync(cell.base));
-      r = { exitCode: 0, timedOut: false, aborted: false, infraError: null };
-    } else {
-      r = await exec(makeArgv(job, [...kc, cell.base]));
-    }
-    if (r.exitCode === 0 && existsSync(candidatePath)) {
-      writeFileSync(candidatePath, applyFragment(readFileSync(candidatePath, 'utf8'), cell.fragment));
-      r = await exec(makeArgv(job, [...kc, 'olddefconfig']));
-    }
-  }
-  if (r.exitCode !== 0 || !existsSync(candidatePath)) return finish('kconfig', r, [], []);
+  const tk = process.hrtime.bigint();
   const dotConfig = join(buildDir, '.config');
-  const fresh = readFileSync(candidatePath, 'utf8');
-  if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== fresh) renameSync(candidatePath, dotConfig);
-  else rmSync(candidatePath);
-  const unmet = kconfigDiagnostics(srcDir, srcArch(cell.arch), fresh, cell.fragment);
+  const fragmentText = renderFragment(cell.fragment);
+  const tree = await kconfigTree(srcDir);
+  const key = tree
+    ? kconfigKey({
+        base: cell.base.startsWith('/') ? readFileSync(cell.base, 'utf8') : cell.base,
+        fragment: fragmentText,
+        make: mk([]),
+        compiler: `${job.toolchain.runtime} ${job.toolchain.image ?? ''} ${job.toolchain.compiler}`,
+        tree,
+      })
+    : null;
+  const cached = key ? stampHit(readStamp(buildDir), key, existsSync(dotConfig) ? readFileSync(dotConfig, 'utf8') : null) : null;
+  let unmet: Diagnostic[];
+  let r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null } = {
+    exitCode: 0,
+    timedOut: false,
+    aborted: false,
+    infraError: null,
+  };
+  if (cached) {
+    appendFileSync(plainLog, `kmatrix: Kconfig stage skipped: base, fragment, toolchain and Kconfig files unchanged since .config was made (${key!.slice(0, 12)})\n`);
+    unmet = cached;
+    stages.kconfigSkipped = true;
+  } else {
+    clearStamp(buildDir);
+    const candidate = '.config.kmatrix';
+    const candidatePath = join(buildDir, candidate);
+    const fragmentPath = join(buildDir, 'kmatrix.fragment');
+    writeFileSync(fragmentPath, fragmentText);
+    rmSync(candidatePath, { force: true });
+    const kc = [`KCONFIG_CONFIG=${candidate}`];
+    if (isAllConfigTarget(cell.base)) {
+      r = await exec(mk([...kc, `KCONFIG_ALLCONFIG=${fragmentPath}`, cell.base]));
+    } else {
+      if (cell.base.startsWith('/')) {
+        writeFileSync(candidatePath, readFileSync(cell.base));
+      } else {
+        r = await exec(mk([...kc, cell.base]));
+      }
+      if (r.exitCode === 0 && existsSync(candidatePath)) {
+        writeFileSync(candidatePath, applyFragment(readFileSync(candidatePath, 'utf8'), cell.fragment));
+        r = await exec(mk([...kc, 'olddefconfig']));
+      }
+    }
+    if (r.exitCode !== 0 || !existsSync(candidatePath)) {
+      stages.kconfig = since(tk);
+      stages.kconfigSkipped = false;
+      return finish('kconfig', r, [], []);
+    }
+    const fresh = readFileSync(candidatePath, 'utf8');
+    if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== fresh) renameSync(candidatePath, dotConfig);
+    else rmSync(candidatePath);
+    unmet = kconfigDiagnostics(srcDir, srcArch(cell.arch), fresh, cell.fragment);
+    if (key) writeStamp(buildDir, { key, config: configDigest(fresh), unmet });
+    stages.kconfigSkipped = false;
+  }
+  stages.kconfig = since(tk);
   if (job.kconfigOnly) return finish('kconfig', r, unmet, []);
 
   // --- Build stage.
   job.onStage?.('build');
-  r = await exec(makeArgv(job, ['-k', `-j${job.makeJobs}`, ...cell.targets]));
+  const tm = process.hrtime.bigint();
+  r = await exec(mk(['-k', `-j${job.makeJobs}`, ...cell.targets]));
+  stages.make = since(tm);
   const missing = cell.artifacts.filter((a) => !existsSync(join(buildDir, a)));
   return finish('build', r, unmet, missing);
 }

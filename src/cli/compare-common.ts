@@ -31,6 +31,8 @@ export interface StoreFlags extends RuntimeFlags {
   toolchain?: string;
   jobs?: number;
   makeJobs?: number;
+  /** false with `--no-ccache`. */
+  ccache?: boolean;
   json?: boolean;
 }
 
@@ -65,7 +67,8 @@ export function addStoreFlags(cmd: Command, build: boolean): Command {
     c
       .option('--toolchain <name>', "only this toolchain's cells (a matrix `toolchains:` name; built-in when the matrix lacks it: gcc, clang = make LLVM=1, llvm = clang)")
       .option('-j, --jobs <n>', 'builds at once (default: min(cells, CPUs) when their build dirs are warm, else min(cells, CPUs/2))', positiveInt('--jobs'))
-      .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs')),
+      .option('--make-jobs <n>', 'make -j per build (default: CPUs / jobs)', positiveInt('--make-jobs'))
+      .option('--no-ccache', 'compile without ccache (the build dirs stay warm: ccache only passes the compiler through)'),
   );
 }
 
@@ -140,6 +143,7 @@ export async function withBuildContext(
       resultsDir: p.resultsDir,
       jobs: f.jobs,
       makeJobs: f.makeJobs,
+      ccache: f.ccache,
       command: deps.command ?? sel.command,
       progress: deps.progress,
       signal: deps.signal,

@@ -83,6 +83,7 @@ async function doRun(
       runtime: runtime ?? new HostRuntime(),
       jobs: f.jobs,
       makeJobs: f.makeJobs,
+      ccache: f.ccache,
       kconfigOnly: f.kconfigOnly,
       rebuild: f.rebuild,
       command: process.argv.slice(2).join(' '),

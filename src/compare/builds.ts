@@ -37,6 +37,8 @@ export interface BuildContext {
   resultsDir: string;
   jobs?: number;
   makeJobs?: number;
+  /** false = `--no-ccache` (RunOptions.ccache). */
+  ccache?: boolean;
   /** Command line recorded with the runs. */
   command: string;
   progress?: RunOptions['progress'];
@@ -154,6 +156,7 @@ export async function ensureBuilds(o: EnsureOptions): Promise<{ builds: Map<stri
       runtime,
       jobs: o.jobs,
       makeJobs: o.makeJobs,
+      ccache: o.ccache,
       command: o.command,
       progress: o.progress,
       signal: o.signal,

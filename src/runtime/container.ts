@@ -246,6 +246,7 @@ export class ContainerRuntime implements Runtime {
   readonly name: EngineName;
   private ready: Promise<{ id: string | null; error: string | null }> | null = null;
   private readonly versions = new Map<string, Promise<string>>();
+  private ccache: Promise<string | null> | null = null;
   /** The runtimes of other images (toolchains with their own `image:`). */
   private readonly others = new Map<string, ContainerRuntime>();
   /** Containers started and not yet known to be gone. */
@@ -318,6 +319,18 @@ export class ContainerRuntime implements Runtime {
       this.versions.set(key, v);
     }
     return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
+  }
+
+  /** ccache's version inside the image (one container, once per instance), null if the image has none. */
+  ccacheVersion(): Promise<string | null> {
+    this.ccache ??= (async () => {
+      const pre = await this.preflight();
+      if (pre.error) return null;
+      const argv = runArgv(this.settings, containerName(), { argv: ['ccache', '--version'], cwd: '/', mounts: [] });
+      const r = await execa(argv[0]!, argv.slice(1), { reject: false });
+      return r.exitCode === 0 ? (String(r.stdout).split('\n')[0]?.trim() ?? null) : null;
+    })();
+    return this.ccache;
   }
 
   /** The same engine and settings in another image (cached: one preflight and identity cache per image). */

@@ -174,6 +174,7 @@ export class HostRuntime implements Runtime {
   readonly name = 'host' as const;
   private readonly versions = new Map<string, Promise<string>>();
   private readonly groups = new ProcessGroups();
+  private ccache: Promise<string | null> | null = null;
 
   /** The host compiler's version string (cached per cross prefix and toolchain). */
   async identity(crossCompile: string, toolchain: Toolchain = DEFAULT_TOOLCHAIN): Promise<ToolchainIdentity> {
@@ -181,6 +182,14 @@ export class HostRuntime implements Runtime {
     let v = this.versions.get(key);
     if (!v) this.versions.set(key, (v = hostToolchainVersion(crossCompile, toolchain)));
     return { runtime: 'host', image: null, compiler: await v };
+  }
+
+  /** The host's ccache version (cached), null if it has none. */
+  ccacheVersion(): Promise<string | null> {
+    this.ccache ??= execa('ccache', ['--version'], { reject: false }).then((r) =>
+      r.failed || r.exitCode !== 0 ? null : (String(r.stdout).split('\n')[0]?.trim() ?? null),
+    );
+    return this.ccache;
   }
 
   /** Run on the host; mounts are irrelevant here. */

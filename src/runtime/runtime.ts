@@ -51,4 +51,6 @@ export interface Runtime {
   withImage?(image: string): Runtime;
   /** Run one command to completion, output appended to spec.logFile. */
   exec(spec: ExecSpec): Promise<ExecResult>;
+  /** `ccache --version`'s first line where builds run, or null if there is no ccache (then builds compile without it). */
+  ccacheVersion?(): Promise<string | null>;
 }
