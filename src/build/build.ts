@@ -20,7 +20,7 @@ import { createGzip } from 'node:zlib';
 import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
-import { DEFAULT_TOOLCHAIN, makeVariables } from '../matrix/toolchain.js';
+import { DEFAULT_TOOLCHAIN, makeVariables, toolchainCommands } from '../matrix/toolchain.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
 import type { CommitInfo } from '../types.js';
 import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
@@ -180,7 +180,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   const ccacheVersion = job.ccache ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
   const statsLog = join(buildDir, CCACHE_STATS_LOG);
   rmSync(statsLog, { force: true });
-  const ccVars = job.ccache && ccacheVersion ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile) : [];
+  const ccVars = job.ccache && ccacheVersion ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile, toolchainCommands(cell.toolchain, cell.crossCompile).compiler) : [];
   if (job.ccache && ccacheVersion) mkdirSync(job.ccache.dir, { recursive: true });
   const env = {
     ...pinnedBuildEnv(),

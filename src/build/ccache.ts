@@ -10,8 +10,13 @@ export const CCACHE_STATS_LOG = '.kmatrix-ccache-stats.log';
  * The make variables that put ccache in front of the compilers. They are the same on every make call of a
  * build dir (Kconfig stage and build, ccache on or off), so kbuild never sees a changed command line.
  */
-export function ccacheMakeVars(family: ToolchainFamily, crossCompile: string): string[] {
-  return family === 'llvm' ? ['CC=ccache clang', 'HOSTCC=ccache clang'] : [`CC=ccache ${crossCompile}gcc`, 'HOSTCC=ccache gcc'];
+export function ccacheMakeVars(family: ToolchainFamily, crossCompile: string, compiler?: string): string[] {
+  // `compiler`: the toolchain's own (toolchainCommands: `LLVM=-14` → clang-14, a `CC=` make variable), else the family's default.
+  if (family === 'llvm') {
+    const cc = compiler ?? 'clang';
+    return [`CC=ccache ${cc}`, `HOSTCC=ccache ${cc}`];
+  }
+  return [`CC=ccache ${compiler ?? `${crossCompile}gcc`}`, 'HOSTCC=ccache gcc'];
 }
 
 /** How ccache runs for one build. */

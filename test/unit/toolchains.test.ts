@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeArgv } from '../../src/build/build.js';
+import { ccacheMakeVars } from '../../src/build/ccache.js';
 import { buildDirName, cellSlug, treeSlot } from '../../src/build/paths.js';
 import { oneCell } from '../../src/cli/bisect.js';
 import { selectCells } from '../../src/cli/options.js';
@@ -232,6 +233,11 @@ describe('what make runs, and its identity line', () => {
     expect(toolchainCommands(llvm({ LLVM: '-14' }), 'x-')).toEqual({ compiler: 'clang-14', linker: 'ld.lld-14' });
     expect(toolchainCommands(llvm({ LLVM: '/usr/lib/llvm-14/bin/' }), 'x-')).toEqual({ compiler: '/usr/lib/llvm-14/bin/clang', linker: '/usr/lib/llvm-14/bin/ld.lld' });
     expect(toolchainCommands(llvm({ LLVM: '1', CC: 'ccache clang-15', LD: 'ld.lld-15' }), 'x-')).toEqual({ compiler: 'clang-15', linker: 'ld.lld-15' });
+    // ccache goes in front of that same compiler (the default ones unchanged: warm dirs stay warm).
+    const cc = (tc: Toolchain) => ccacheMakeVars(tc.family, 'arm-linux-gnueabi-', toolchainCommands(tc, 'arm-linux-gnueabi-').compiler);
+    expect(cc(DEFAULT_TOOLCHAIN)).toEqual(ccacheMakeVars('gcc', 'arm-linux-gnueabi-'));
+    expect(cc(BUILTIN_TOOLCHAINS['clang']!)).toEqual(ccacheMakeVars('llvm', 'arm-linux-gnueabi-'));
+    expect(cc(llvm({ LLVM: '-14' }))).toEqual(['CC=ccache clang-14', 'HOSTCC=ccache clang-14']);
   });
 
   it('joins the compiler and linker first lines (lld’s compatibility tail dropped)', () => {
