@@ -177,7 +177,10 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   ];
   const timeoutMs = cell.timeout * 1000;
   // ccache: the same CC on every make of this build dir, on or off (off = CCACHE_DISABLE), so kbuild never rebuilds for it.
-  const ccacheVersion = job.ccache ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
+  // A missing compiler is not wrapped: kbuild then names the compiler it cannot find (`ccache <missing gcc>` passes its
+  // `command -v` check and the first complaint would be about the linker).
+  const compilerMissing = /^(missing|unknown)\b/.test(job.toolchain.compiler);
+  const ccacheVersion = job.ccache && !compilerMissing ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
   const statsLog = join(buildDir, CCACHE_STATS_LOG);
   rmSync(statsLog, { force: true });
   const ccVars = job.ccache && ccacheVersion ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile, toolchainCommands(cell.toolchain, cell.crossCompile).compiler) : [];
@@ -193,7 +196,9 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
       plainLog,
       ccacheVersion
         ? `kmatrix: ${ccacheVersion}${job.ccache.enabled ? ` (cache ${job.ccache.dir})` : ' (disabled: --no-ccache)'}\n`
-        : `kmatrix: no ccache where this build runs: compiling without it\n`,
+        : compilerMissing
+          ? `kmatrix: the compiler is missing (${job.toolchain.compiler}): not wrapped in ccache\n`
+          : `kmatrix: no ccache where this build runs: compiling without it\n`,
     );
   }
   const mk = (extra: string[]) => makeArgv(job, [...ccVars, ...extra]);

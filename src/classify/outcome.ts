@@ -11,19 +11,39 @@ const INFRA_BASE = { kind: 'infra', severity: 'error', file: null, line: null, c
 /** Output lines that mean the machine, not the code, failed the build (gcc/as/ld/make report them as plain errors). */
 const ENV_FAULT = /^.*(?:No space left on device|Disk quota exceeded).*$/m;
 
-/** An infra diagnostic when the log shows a full disk (what the compiler printed, where, and how much is free there). */
-export function environmentFault(logTail: string, dirs: string[]): Diagnostic | null {
+/** Below this many free bytes in a build's own dirs, a failed build is blamed on the full disk even when no tool said so. */
+export const NEARLY_FULL_BYTES = 4 * 1024 * 1024;
+
+/** Free bytes of the file system holding a dir, or null if unknown. */
+export type FreeBytes = (dir: string) => number | null;
+
+/** statfs-based FreeBytes. */
+export const statfsFree: FreeBytes = (dir) => {
+  try {
+    const st = statfsSync(dir);
+    return st.bavail * st.bsize;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * An infra diagnostic when a failed build ran out of disk: the log shows it (what the tool printed, where, and how much
+ * is free there), or one of its dirs is nearly full (< NEARLY_FULL_BYTES) although the tool said something else
+ * (bison says `input/output error`; a ccache hit leaves the compiler no write to fail).
+ */
+export function environmentFault(logTail: string, dirs: string[], free: FreeBytes = statfsFree): Diagnostic | null {
+  const frees = dirs.map((d) => ({ d, bytes: free(d) }));
+  const show = frees.map(({ d, bytes }) => `${d}: ${bytes === null ? 'unknown' : `${Math.floor(bytes / 1024)} KiB free`}`).join('; ');
   const line = ENV_FAULT.exec(logTail)?.[0]?.trim();
-  if (!line) return null;
-  const free = dirs.map((d) => {
-    try {
-      const st = statfsSync(d);
-      return `${d}: ${Math.floor((st.bavail * st.bsize) / 1024)} KiB free`;
-    } catch {
-      return `${d}: unknown`;
-    }
-  });
-  const message = `disk full: ${line} (${free.join('; ')})`;
+  let message: string;
+  if (line) message = `disk full: ${line} (${show})`;
+  else {
+    const full = frees.find(({ bytes }) => bytes !== null && bytes < NEARLY_FULL_BYTES);
+    if (!full) return null;
+    const said = /^.*(?:error|Error \d+).*$/m.exec(logTail)?.[0]?.trim();
+    message = `disk full: No space left on device in ${full.d} when the build failed (${show})${said ? `; the tool said: ${said}` : ''}`;
+  }
   return { ...INFRA_BASE, message, fingerprint: fingerprint({ ...INFRA_BASE, message: 'disk full' }) };
 }
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
@@ -46,6 +46,11 @@ export interface ContainerSettings {
   runFlags: string[];
   /** Shared ccache directory, mounted read-write at the same path (CCACHE_DIR); null = none. */
   ccacheDir: string | null;
+  /**
+   * Directory where facts asked of an image (compiler version lines, ccache's version) are remembered per image ID;
+   * an image ID names the image's content, so they never go stale. null = ask the image every time.
+   */
+  factsDir?: string | null;
   /** The invoking user (outputs in mounts are owned by it). */
   user: { uid: number; gid: number };
 }
@@ -292,6 +297,44 @@ export class ContainerRuntime implements Runtime {
     return this.ready;
   }
 
+  /**
+   * A fact about this image (by ID) from the facts dir, else computed (each costs a container start) and remembered
+   * when `keep` says it is a real answer (never a failure: a fixed engine or image must be asked again).
+   */
+  private async fact(imageId: string | null, key: string, compute: () => Promise<string | null>, keep: (v: string | null) => boolean): Promise<string | null> {
+    const dir = this.settings.factsDir;
+    const file = dir && imageId ? join(dir, `${imageId.replace(/^sha256:/, '').replace(/[^0-9a-f]/g, '')}.json`) : null;
+    let known: Record<string, string> = {};
+    if (file) {
+      try {
+        known = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+      } catch {
+        known = {}; // none yet, or unreadable: ask the image
+      }
+      const hit = known[key];
+      if (typeof hit === 'string') return hit;
+    }
+    const v = await compute();
+    if (file && keep(v) && v !== null) {
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+        // Re-read: another kmatrix may have added facts meanwhile; write a temp file and rename (never a torn file).
+        let now: Record<string, string> = {};
+        try {
+          now = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+        } catch {
+          now = {};
+        }
+        const tmp = `${file}.${process.pid}.tmp`;
+        writeFileSync(tmp, `${JSON.stringify({ ...now, [key]: v }, null, 1)}\n`);
+        renameSync(tmp, file);
+      } catch {
+        /* not writable: the fact is asked again next time */
+      }
+    }
+    return v;
+  }
+
   /** Runtime name, image ID and the toolchain's `--version` line(s) as seen inside the container (cached per toolchain). */
   async identity(crossCompile: string, toolchain: Toolchain = DEFAULT_TOOLCHAIN): Promise<ToolchainIdentity> {
     const pre = await this.preflight();
@@ -300,25 +343,31 @@ export class ContainerRuntime implements Runtime {
     if (!v) {
       v = (async () => {
         if (pre.error) return `missing: ${pre.error}`;
-        const cmds = toolchainCommands(toolchain, crossCompile);
-        const version = async (program: string): Promise<{ out: string } | { missing: string }> => {
-          const argv = runArgv(this.settings, containerName(), { argv: [program, '--version'], cwd: '/', mounts: [] });
-          const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
-          if (r.exitCode === 0) return { out: String(r.stdout) };
-          const f = diagnoseEngineFailure(this.settings, r.exitCode ?? null, String(r.all ?? ''));
-          const why = f ? formatFailure(f) : String(r.all ?? '').trim().split('\n').pop();
-          return { missing: `${program} in ${this.settings.image} (${why})` };
-        };
-        const cc = await version(cmds.compiler);
-        if ('missing' in cc) return `missing: ${cc.missing}`;
-        if (cmds.linker === null) return identityLine(cc.out, null) || 'unknown';
-        const ld = await version(cmds.linker);
-        if ('missing' in ld) return `missing: ${ld.missing}`;
-        return identityLine(cc.out, ld.out);
+        const line = await this.fact(pre.id, `identity ${key}`, () => this.askIdentity(crossCompile, toolchain), (x) => x !== null && !/^(missing|unknown)\b/.test(x));
+        return line ?? 'unknown';
       })();
       this.versions.set(key, v);
     }
     return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
+  }
+
+  /** Ask the image for the toolchain's version line(s): one container per program. */
+  private async askIdentity(crossCompile: string, toolchain: Toolchain): Promise<string> {
+    const cmds = toolchainCommands(toolchain, crossCompile);
+    const version = async (program: string): Promise<{ out: string } | { missing: string }> => {
+      const argv = runArgv(this.settings, containerName(), { argv: [program, '--version'], cwd: '/', mounts: [] });
+      const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
+      if (r.exitCode === 0) return { out: String(r.stdout) };
+      const f = diagnoseEngineFailure(this.settings, r.exitCode ?? null, String(r.all ?? ''));
+      const why = f ? formatFailure(f) : String(r.all ?? '').trim().split('\n').pop();
+      return { missing: `${program} in ${this.settings.image} (${why})` };
+    };
+    const cc = await version(cmds.compiler);
+    if ('missing' in cc) return `missing: ${cc.missing}`;
+    if (cmds.linker === null) return identityLine(cc.out, null) || 'unknown';
+    const ld = await version(cmds.linker);
+    if ('missing' in ld) return `missing: ${ld.missing}`;
+    return identityLine(cc.out, ld.out);
   }
 
   /** ccache's version inside the image (one container, once per instance), null if the image has none. */
@@ -326,9 +375,12 @@ export class ContainerRuntime implements Runtime {
     this.ccache ??= (async () => {
       const pre = await this.preflight();
       if (pre.error) return null;
-      const argv = runArgv(this.settings, containerName(), { argv: ['ccache', '--version'], cwd: '/', mounts: [] });
-      const r = await execa(argv[0]!, argv.slice(1), { reject: false });
-      return r.exitCode === 0 ? (String(r.stdout).split('\n')[0]?.trim() ?? null) : null;
+      const ask = async () => {
+        const argv = runArgv(this.settings, containerName(), { argv: ['ccache', '--version'], cwd: '/', mounts: [] });
+        const r = await execa(argv[0]!, argv.slice(1), { reject: false });
+        return r.exitCode === 0 ? (String(r.stdout).split('\n')[0]?.trim() ?? null) : null;
+      };
+      return this.fact(pre.id, 'ccache', ask, (x) => x !== null);
     })();
     return this.ccache;
   }

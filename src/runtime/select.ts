@@ -50,6 +50,7 @@ export function containerSettings(engine: EngineName, s: RuntimeSettings, cache:
     ociRuntime: s.ociRuntime,
     runFlags: s.runtimeFlags,
     ccacheDir: join(cache, 'ccache'),
+    factsDir: join(cache, 'image-facts'),
     user: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
   };
 }

@@ -68,6 +68,22 @@ describe('false greens: failed logs are never PASS', () => {
     expect(status('ld.bfd: final link failed: nonrepresentable section on output')).toBe('FAIL');
   });
 
+  it('a failed build whose own dir is nearly full is ERROR disk full even when the tool did not say so (bison: input/output error)', () => {
+    // Real tail: `make allnoconfig` with HOSTCC=ccache gcc into a 256 KiB tmpfs; the host objects came from ccache, then bison failed.
+    const tail = [
+      '  YACC    scripts/kconfig/parser.tab.[ch]',
+      'bison: input/output error',
+      "make[2]: *** [src/scripts/Makefile.host:17: scripts/kconfig/parser.tab.h] Error 1",
+    ].join('\n');
+    const full = environmentFault(tail, ['/o', '/logs'], (d) => (d === '/o' ? 40 * 1024 : 50e9));
+    expect(full?.kind).toBe('infra');
+    expect(full?.message).toMatch(/^disk full: No space left on device in \/o .*40 KiB free.*the tool said: bison: input\/output error/);
+    expect(full?.fingerprint).toBe(environmentFault('x: No space left on device', [])!.fingerprint);
+    // Plenty of space (or unknown): the tool's own error stands.
+    expect(environmentFault(tail, ['/o'], () => 50e9)).toBeNull();
+    expect(environmentFault(tail, ['/o'], () => null)).toBeNull();
+  });
+
   it("a link that failed without an undefined symbol: ld's `cannot find`, ld.lld's errors (real); the drivers' summaries only as a fallback", () => {
     const link = (message: string, file: string | null = null): Fields => ({ ...none, kind: 'link-error', severity: 'error', message, file });
     expect(fields(fixture('link-missing-lib.log'))).toEqual([

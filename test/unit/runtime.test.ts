@@ -278,6 +278,28 @@ esac; done
     expect(readFileSync(calls, 'utf8')).not.toMatch(/^run /m);
   });
 
+  it('facts of an image (compiler line, ccache version) are asked once per image ID and remembered on disk; failures never are', async () => {
+    const facts = join(dir, 'facts');
+    const withFacts = () => new ContainerRuntime({ ...podman, ccacheDir: join(dir, 'ccache'), ociRuntime: null, runFlags: [], factsDir: facts });
+    const runs = () => readFileSync(calls, 'utf8').split('\n').filter((l) => / run /.test(` ${l}`)).length;
+    process.env['FAKE'] = 'rlimit'; // the image cannot be asked: a failure, not remembered
+    expect((await withFacts().identity('arm-linux-gnueabi-')).compiler).toMatch(/^missing: /);
+    delete process.env['FAKE'];
+    const first = await withFacts().identity('arm-linux-gnueabi-');
+    expect(first.compiler).toBe('arm-linux-gnueabi-gcc (Fake) 12.2.0');
+    expect(await withFacts().ccacheVersion()).toBe('arm-linux-gnueabi-gcc (Fake) 12.2.0'); // the fake prints one line for any program
+    const before = runs();
+    // A new kmatrix process (a new runtime) asks the image nothing: same answers, no container started.
+    expect(await withFacts().identity('arm-linux-gnueabi-')).toEqual(first);
+    expect(await withFacts().ccacheVersion()).toBe('arm-linux-gnueabi-gcc (Fake) 12.2.0');
+    expect(runs()).toBe(before);
+    expect(JSON.parse(readFileSync(join(facts, '0123abcd.json'), 'utf8'))).toHaveProperty('ccache');
+    // Another image ID is another file: asked again.
+    writeFileSync(join(dir, 'podman'), readFileSync(join(dir, 'podman'), 'utf8').replace('echo 0123abcd', 'echo 4567cdef'));
+    await withFacts().identity('arm-linux-gnueabi-');
+    expect(runs()).toBe(before + 1);
+  });
+
   it('engine not installed: infraError before anything runs', async () => {
     process.env['PATH'] = '/nonexistent';
     const log = join(dir, 'log');
