@@ -171,6 +171,25 @@ if (only.has('a') || only.has('d')) {
   }
 }
 
+/** A by-hand loop over the range: `git checkout` per commit (counted), then `step` per cell; wall, CPU and per-build seconds. */
+function handLoop(src, step) {
+  const per = [];
+  let wall = 0;
+  let cpu = 0;
+  for (const sha of range) {
+    const co = timed('git', ['-C', src, 'checkout', '-q', '--detach', sha]);
+    wall += co.wall;
+    cpu += co.cpu;
+    for (const cell of cells) {
+      const m = step(sha, cell);
+      per.push(m.wall);
+      wall += m.wall;
+      cpu += m.cpu;
+    }
+  }
+  return { wall, cpu, per };
+}
+
 // ---------------------------------------------------------------- (c) skilled hand loop
 if (only.has('c')) {
   const src = cloneAt('c-src', warm);
@@ -183,21 +202,7 @@ if (only.has('c')) {
     build(src, o, cell, join(logs, 'warm.log'));
   }
   log(`(c) hand loop: git checkout + make -j${NPROC} ${cells[0].targets.join(' ')} per commit × cell`);
-  const per = [];
-  let wall = 0;
-  let cpu = 0;
-  for (const sha of range) {
-    const co = timed('git', ['-C', src, 'checkout', '-q', '--detach', sha]);
-    wall += co.wall;
-    cpu += co.cpu;
-    for (const cell of cells) {
-      const o = join(WORK, 'c-o', cell.name.replace(/\//g, '__'));
-      const m = build(src, o, cell, join(logs, `${sha.slice(0, 12)}.log`));
-      per.push(m.wall);
-      wall += m.wall;
-      cpu += m.cpu;
-    }
-  }
+  const { wall, cpu, per } = handLoop(src, (sha, cell) => build(src, join(WORK, 'c-o', cell.name.replace(/\//g, '__')), cell, join(logs, `${sha.slice(0, 12)}.log`)));
   R.c = { wall, cpu, builds: per.length, perBuild: median(per) };
   log(`(c) ${fmtS(wall)} s wall, ${fmtS(cpu)} s CPU; per build ${per.map((s) => s.toFixed(1)).join(' ')}`);
 }
@@ -208,25 +213,15 @@ if (only.has('b')) {
   const logs = join(WORK, 'b-logs');
   mkdirSync(logs, { recursive: true });
   log(`(b) fresh-build loop: a new O= per commit × cell (${K * C} cold builds)`);
-  const per = [];
-  let wall = 0;
-  let cpu = 0;
-  for (const sha of range) {
-    const co = timed('git', ['-C', src, 'checkout', '-q', '--detach', sha]);
-    wall += co.wall;
-    cpu += co.cpu;
-    for (const cell of cells) {
-      const o = join(WORK, 'b-o', `${sha.slice(0, 12)}-${cell.name.replace(/\//g, '__')}`);
-      const lf = join(logs, `${sha.slice(0, 12)}.log`);
-      const cfg = configure(src, o, cell, lf);
-      const m = build(src, o, cell, lf);
-      per.push(cfg.wall + m.wall);
-      wall += cfg.wall + m.wall;
-      cpu += cfg.cpu + m.cpu;
-      rmSync(o, { recursive: true, force: true });
-      log(`(b) ${sha.slice(0, 12)} ${cell.name}: ${(cfg.wall + m.wall).toFixed(1)} s`);
-    }
-  }
+  const { wall, cpu, per } = handLoop(src, (sha, cell) => {
+    const o = join(WORK, 'b-o', `${sha.slice(0, 12)}-${cell.name.replace(/\//g, '__')}`);
+    const lf = join(logs, `${sha.slice(0, 12)}.log`);
+    const cfg = configure(src, o, cell, lf);
+    const m = build(src, o, cell, lf);
+    rmSync(o, { recursive: true, force: true });
+    log(`(b) ${sha.slice(0, 12)} ${cell.name}: ${(cfg.wall + m.wall).toFixed(1)} s`);
+    return { wall: cfg.wall + m.wall, cpu: cfg.cpu + m.cpu };
+  });
   R.b = { wall, cpu, builds: per.length, perBuild: median(per) };
   log(`(b) ${fmtS(wall)} s wall, ${fmtS(cpu)} s CPU`);
 }
