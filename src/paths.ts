@@ -48,7 +48,14 @@ export function relativePath(path: string, roots: readonly string[]): string {
     const i = topDirIndex(p);
     return i === -1 ? p : tidy(p.slice(i));
   }
-  return tidy(p);
+  const t = tidy(p);
+  // `../../../src/drivers/x.c`: a path relative to the O= dir that leaves it (ccache's base_dir makes the compiler
+  // print these): cut before the kernel top dir, as for an unknown absolute prefix.
+  if (p.startsWith('../') && !KERNEL_TOP_DIRS.includes(t.split('/')[0] ?? '')) {
+    const i = topDirIndex(`/${t}`);
+    if (i > 0) return t.slice(i - 1);
+  }
+  return t;
 }
 
 function tidy(p: string): string {

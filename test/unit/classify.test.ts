@@ -406,6 +406,22 @@ describe('other formats the kernel/toolchain print (from their sources; not prod
     expect(relativePath('/home/me/src/kernel/linux/mm/x.c', [])).toBe('mm/x.c');
     expect(relativePath('/usr/src/linux/kernel/fork.c', [])).toBe('kernel/fork.c');
     expect(relativePath('/w/t/arch/arm/mm/tlb.c', ['/w/t'])).toBe('arch/arm/mm/tlb.c');
+    // Relative to the O= dir and leaving it (ccache's base_dir makes gcc print these): the source tree's own path is cut.
+    expect(relativePath('../../../src/drivers/block/zram/zram_drv.c', [])).toBe('drivers/block/zram/zram_drv.c');
+    expect(relativePath('../../src/include/linux/mm.h', [])).toBe('include/linux/mm.h');
+    expect(relativePath('../../mm/x.c', [])).toBe('mm/x.c');
+  });
+
+  it("a compile error printed with an O=-relative path (ccache base_dir) has the tree path and the absolute form's fingerprint", () => {
+    // Real line: kmatrix run of virt-v7/UP@gcc at the replay tree's zram-break commit, CCACHE_BASEDIR set (podman).
+    const relLine = "../../../src/drivers/block/zram/zram_drv.c:1245:43: error: 'struct zram_stats' has no member named 'same_pages'; did you mean 'huge_pages'?";
+    const absLine = relLine.replace('../../../src/', '/root/.cache/kmatrix/trees/7aaac5fd41bf/src/');
+    const roots = ['/root/.cache/kmatrix/trees/7aaac5fd41bf/src', '/root/.cache/kmatrix/trees/7aaac5fd41bf/build/podman/virt-v7__UP'];
+    const [rel] = classifyText(relLine, { roots });
+    const [abs] = classifyText(absLine, { roots });
+    expect(rel?.file).toBe('drivers/block/zram/zram_drv.c');
+    expect(rel?.line).toBe(1245);
+    expect(rel?.fingerprint).toBe(abs?.fingerprint);
   });
 });
 
