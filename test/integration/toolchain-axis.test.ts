@@ -45,7 +45,8 @@ describe('toolchains as a matrix axis (real podman builds)', () => {
     // Every make call carried LLVM=1, in the clang cell's own build dir; the configured kernel is a clang one.
     const log = gunzipSync(readFileSync(b.log)).toString('utf8');
     const makes = log.split('\n').filter((l) => l.startsWith('$ make '));
-    expect(makes.length).toBeGreaterThanOrEqual(2);
+    // The Kconfig stage's make, unless a warm build dir let it be skipped (then only the build's make).
+    expect(makes.length).toBeGreaterThanOrEqual(log.includes('kmatrix: Kconfig stage skipped') ? 1 : 2);
     expect(makes.every((l) => / ARCH=arm CROSS_COMPILE=arm-linux-gnueabi- LLVM=1 /.test(l))).toBe(true);
     const out = /O=(\S+)/.exec(makes[0]!)![1]!;
     expect(out).toMatch(/\/virt-v7__UP@llvm-[0-9a-f]{8}$/);
