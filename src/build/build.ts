@@ -21,7 +21,7 @@ import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
 import { DEFAULT_TOOLCHAIN, makeVariables, toolchainCommands } from '../matrix/toolchain.js';
-import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
+import { unidentified, type Runtime, type ToolchainIdentity } from '../runtime/runtime.js';
 import type { CommitInfo } from '../types.js';
 import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
@@ -179,7 +179,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   // ccache: the same CC on every make of this build dir, on or off (off = CCACHE_DISABLE), so kbuild never rebuilds for it.
   // A missing compiler is not wrapped: kbuild then names the compiler it cannot find (`ccache <missing gcc>` passes its
   // `command -v` check and the first complaint would be about the linker).
-  const compilerMissing = /^(missing|unknown)\b/.test(job.toolchain.compiler);
+  const compilerMissing = unidentified(job.toolchain.compiler);
   const ccacheVersion = job.ccache && !compilerMissing ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
   const statsLog = join(buildDir, CCACHE_STATS_LOG);
   rmSync(statsLog, { force: true });

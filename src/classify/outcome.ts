@@ -4,12 +4,13 @@ import type { BuildOutcome, RawBuild } from '../build/build.js';
 import { fingerprint } from '../fingerprint.js';
 import type { Diagnostic } from '../types.js';
 import { classifyFile } from './index.js';
+import { DISK_FULL } from './kinds/infra.js';
 import { buildStatus } from './status.js';
 
 const INFRA_BASE = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
 
 /** Output lines that mean the machine, not the code, failed the build (gcc/as/ld/make report them as plain errors). */
-const ENV_FAULT = /^.*(?:No space left on device|Disk quota exceeded).*$/m;
+const ENV_FAULT = new RegExp(`^.*(?:${DISK_FULL.source}).*$`, 'm');
 
 /** Below this many free bytes in a build's own dirs, a failed build is blamed on the full disk even when no tool said so. */
 export const NEARLY_FULL_BYTES = 4 * 1024 * 1024;

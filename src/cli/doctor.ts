@@ -17,7 +17,7 @@ import {
   type ContainerSettings,
 } from '../runtime/container.js';
 import { hostCompilerVersion, HostRuntime } from '../runtime/host.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { unidentified, type Runtime } from '../runtime/runtime.js';
 import { currentPackages, imageInfo } from '../runtime/image.js';
 import { containerSettings, resolveRuntime, runtimeSettings } from '../runtime/select.js';
 import { addRuntimeOptions, runtimeOverrides, type RuntimeFlags } from './image.js';
@@ -144,7 +144,7 @@ export async function toolchainChecks(cells: readonly Cell[], runtime: Runtime, 
       runtime.name === 'host'
         ? `install ${tc.family === 'llvm' ? 'clang and lld' : `${cell.crossCompile}gcc`} (bash docker/setup.sh), or use a container runtime`
         : `add its package to docker/packages.txt, then kmatrix image build --runtime ${runtime.name}${image ? ` --image ${image}` : ''}`;
-    if (/^(missing|unknown):/.test(line)) {
+    if (unidentified(line)) {
       // The runtime's own words, without the fix it appends (the fix line says it).
       const why = line.replace(/^(missing|unknown): /, '').replace(/; fix: .*$/s, '').split('\n')[0];
       checks.push({ name: label, status: 'fail', detail: `${tc.family} (${programs}) not runnable: ${why}`, fix: install });

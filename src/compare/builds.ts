@@ -2,7 +2,7 @@
 import type { Cell, Matrix } from '../matrix/load.js';
 import { versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
 import { cellToolchainKey, runMatrix, runtimeOf, type RunOptions } from '../pipeline.js';
-import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';
+import { unidentified, type Runtime, type ToolchainIdentity } from '../runtime/runtime.js';
 import type { Store } from '../store/db.js';
 import { findBuild, loadBuild, type LoadedBuild } from '../store/queries.js';
 
@@ -61,7 +61,7 @@ export type Toolchains = ReadonlyMap<string, ToolchainIdentity | null>;
 
 /** A usable identity, or null for a compiler the runtime reports missing / unknown. */
 export function usableIdentity(id: ToolchainIdentity): ToolchainIdentity | null {
-  return /^(missing|unknown):/.test(id.compiler) ? null : id;
+  return unidentified(id.compiler) ? null : id;
 }
 
 /**

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
 import { execLogged, ProcessGroups } from './host.js';
 import { alive } from './process.js';
-import type { ExecResult, ExecSpec, Mount, Runtime, ToolchainIdentity } from './runtime.js';
+import { unidentified, type ExecResult, type ExecSpec, type Mount, type Runtime, type ToolchainIdentity } from './runtime.js';
 
 /** The container engines kmatrix drives. */
 export type EngineName = 'podman' | 'docker';
@@ -343,7 +343,7 @@ export class ContainerRuntime implements Runtime {
     if (!v) {
       v = (async () => {
         if (pre.error) return `missing: ${pre.error}`;
-        const line = await this.fact(pre.id, `identity ${key}`, () => this.askIdentity(crossCompile, toolchain), (x) => x !== null && !/^(missing|unknown)\b/.test(x));
+        const line = await this.fact(pre.id, `identity ${key}`, () => this.askIdentity(crossCompile, toolchain), (x) => x !== null && !unidentified(x));
         return line ?? 'unknown';
       })();
       this.versions.set(key, v);

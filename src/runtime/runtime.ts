@@ -42,6 +42,11 @@ export interface ToolchainIdentity {
   compiler: string;
 }
 
+/** Whether an identity's compiler line says the toolchain was not identified (`missing: …`, `unknown: …`, bare `unknown`). */
+export function unidentified(compiler: string): boolean {
+  return /^(missing|unknown)(:|$)/.test(compiler);
+}
+
 /** Where builds run: the host, or a container engine; one interface for all. */
 export interface Runtime {
   readonly name: 'host' | 'podman' | 'docker';

@@ -6,7 +6,8 @@
 import { fingerprint } from '../../fingerprint.js';
 import { defineUnit, draft, type Draft } from '../unit.js';
 
-const FULL = /No space left on device|Disk quota exceeded/;
+/** What any tool prints when the disk (or the quota) is full. */
+export const DISK_FULL = /No space left on device|Disk quota exceeded/;
 
 /** The diagnostic of a log without a single non-blank line (a log not captured is never PASS). */
 export function emptyLogDraft(): Draft {
@@ -20,7 +21,7 @@ export const infra = defineUnit({
   infra: true,
   init: () => null,
   match(line) {
-    if (!FULL.test(line)) return null;
+    if (!DISK_FULL.test(line)) return null;
     return { draft: draft('infra', 'error', `disk full: ${line.trim()}`) };
   },
   // The same identity as `run`'s own disk check, so the two collapse into one.
