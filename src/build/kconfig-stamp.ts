@@ -16,8 +16,8 @@ export interface KconfigInputs {
   make: string[];
   /** The compiler identity (runtime, image, `--version` line): Kconfig asks the compiler. */
   compiler: string;
-  /** `<blob id> <path>` of every Kconfig input file at the commit (see kconfigTreeLines). */
-  tree: string[];
+  /** Digest of the `<blob id> <path>` lines of every Kconfig input file at the commit (treeDigest of kconfigTreeLines). */
+  tree: string;
 }
 
 /** What the stamp records: the inputs' key, the .config they produced and the stage's unmet-symbol diagnostics. */
@@ -27,6 +27,9 @@ export interface KconfigStamp {
   /** sha256 of the .config the stage left. */
   config: string;
   unmet: Diagnostic[];
+  /** The git tree (HEAD^{tree}) the inputs were read from and their digest: the next build diffs against it instead of listing the whole tree. */
+  treeId?: string;
+  treeDigest?: string;
 }
 
 /** Whether a tracked path is an input of the Kconfig stage: any `Kconfig*`, scripts/kconfig/, the version probes Kconfig runs, defconfigs and the Makefiles that define the config targets. */
@@ -58,10 +61,27 @@ export function kconfigTreeLines(lsTree: string): string[] {
   return out.sort();
 }
 
+/** sha256 (hex) of the Kconfig input lines of a tree: what the key hashes for the tree. */
+export function treeDigest(lines: string[]): string {
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/**
+ * The Kconfig inputs' digest at tree `headTree` taken over from the stamp, when it is known to be the same: the stamp was
+ * made at that tree, or none of the paths changed since (`git diff-tree --name-only` from the stamp's tree) is a Kconfig
+ * input. null = list the tree (no stamp tree, or a Kconfig input changed).
+ */
+export function carriedTreeDigest(stamp: KconfigStamp | null, headTree: string, changedSinceStamp: string[] | null): string | null {
+  if (!stamp?.treeId || !stamp.treeDigest) return null;
+  if (stamp.treeId === headTree) return stamp.treeDigest;
+  if (changedSinceStamp === null || changedSinceStamp.some(isKconfigInput)) return null;
+  return stamp.treeDigest;
+}
+
 /** The key of a set of Kconfig inputs (sha256, hex): equal keys mean the stage would produce the same .config. */
 export function kconfigKey(i: KconfigInputs): string {
   const h = createHash('sha256');
-  for (const part of [i.base, i.fragment, i.make.join('\0'), i.compiler, i.tree.join('\n')]) {
+  for (const part of [i.base, i.fragment, i.make.join('\0'), i.compiler, i.tree]) {
     h.update(String(part.length)).update(':').update(part).update('\n');
   }
   return h.digest('hex');
@@ -76,7 +96,10 @@ export function configDigest(text: string): string {
 export function readStamp(buildDir: string): KconfigStamp | null {
   try {
     const s = JSON.parse(readFileSync(join(buildDir, KCONFIG_STAMP), 'utf8')) as KconfigStamp;
-    return s.version === 1 && typeof s.key === 'string' && typeof s.config === 'string' && Array.isArray(s.unmet) ? s : null;
+    if (s.version !== 1 || typeof s.key !== 'string' || typeof s.config !== 'string' || !Array.isArray(s.unmet)) return null;
+    // A tree without its digest (or the reverse) cannot be carried over: drop both.
+    if (typeof s.treeId !== 'string' || typeof s.treeDigest !== 'string') return { version: 1, key: s.key, config: s.config, unmet: s.unmet };
+    return s;
   } catch {
     return null;
   }

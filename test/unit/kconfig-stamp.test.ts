@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCell, type RawBuild } from '../../src/build/build.js';
-import { isKconfigInput, kconfigKey, kconfigTreeLines, type KconfigInputs } from '../../src/build/kconfig-stamp.js';
+import { carriedTreeDigest, isKconfigInput, KCONFIG_STAMP, kconfigKey, kconfigTreeLines, readStamp, treeDigest, type KconfigInputs, type KconfigStamp } from '../../src/build/kconfig-stamp.js';
 import { DEFAULT_MATRIX } from '../../src/cli/options.js';
 import { loadMatrix, type Cell } from '../../src/matrix/load.js';
 import type { ExecSpec, Runtime, ToolchainIdentity } from '../../src/runtime/runtime.js';
@@ -14,12 +14,13 @@ const matrix = loadMatrix(DEFAULT_MATRIX);
 const UP = matrix.cells.find((c) => c.name === 'virt-v7/UP')!;
 const TC: ToolchainIdentity = { runtime: 'host', image: null, compiler: 'fake-gcc 1.0' };
 
+const TREE = ['1111 Kconfig', '2222 arch/arm/Kconfig', '3333 scripts/kconfig/conf.c'];
 const inputs: KconfigInputs = {
   base: 'allnoconfig',
   fragment: 'CONFIG_MMU=y\n',
   make: ['make', 'ARCH=arm', 'CROSS_COMPILE=arm-linux-gnueabi-', 'CC=ccache arm-linux-gnueabi-gcc'],
   compiler: 'podman sha256:1 arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0',
-  tree: ['1111 Kconfig', '2222 arch/arm/Kconfig', '3333 scripts/kconfig/conf.c'],
+  tree: treeDigest(TREE),
 };
 
 describe('the Kconfig stamp key', () => {
@@ -32,8 +33,8 @@ describe('the Kconfig stamp key', () => {
     expect(kconfigKey({ ...inputs, make: [...inputs.make, 'LLVM=1'] })).not.toBe(k);
     expect(kconfigKey({ ...inputs, compiler: 'podman sha256:1 arm-linux-gnueabi-gcc (Debian 12.3.0-1) 12.3.0' })).not.toBe(k);
     expect(kconfigKey({ ...inputs, compiler: 'podman sha256:2 arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0' })).not.toBe(k);
-    expect(kconfigKey({ ...inputs, tree: ['1111 Kconfig', '2223 arch/arm/Kconfig', '3333 scripts/kconfig/conf.c'] })).not.toBe(k);
-    expect(kconfigKey({ ...inputs, tree: [...inputs.tree, '4444 drivers/block/zram/Kconfig'] })).not.toBe(k);
+    expect(kconfigKey({ ...inputs, tree: treeDigest(['1111 Kconfig', '2223 arch/arm/Kconfig', '3333 scripts/kconfig/conf.c']) })).not.toBe(k);
+    expect(kconfigKey({ ...inputs, tree: treeDigest([...TREE, '4444 drivers/block/zram/Kconfig']) })).not.toBe(k);
     // Parts are length-prefixed: moving text from one part to the next is a different key.
     expect(kconfigKey({ ...inputs, base: 'allnoconfigC', fragment: 'ONFIG_MMU=y\n' })).not.toBe(k);
   });
@@ -50,6 +51,19 @@ describe('the Kconfig stamp key', () => {
       '100644 blob dddd\tscripts/kconfig/confdata.c',
     ].join('\n');
     expect(kconfigTreeLines(ls)).toEqual(['bbbb mm/Kconfig', 'cccc Kconfig', 'dddd scripts/kconfig/confdata.c']);
+  });
+
+  it('carries the stamp\'s tree digest over only when no Kconfig input changed since the stamp\'s tree', () => {
+    const stamp: KconfigStamp = { version: 1, key: 'k', config: 'c', unmet: [], treeId: 'tree-a', treeDigest: 'digest-a' };
+    expect(carriedTreeDigest(stamp, 'tree-a', null)).toBe('digest-a');
+    expect(carriedTreeDigest(stamp, 'tree-b', ['mm/zsmalloc.c', 'Documentation/mm/zsmalloc.rst'])).toBe('digest-a');
+    expect(carriedTreeDigest(stamp, 'tree-b', [])).toBe('digest-a');
+    expect(carriedTreeDigest(stamp, 'tree-b', ['mm/zsmalloc.c', 'mm/Kconfig'])).toBeNull();
+    expect(carriedTreeDigest(stamp, 'tree-b', ['arch/arm/configs/multi_v7_defconfig'])).toBeNull();
+    // Unknown change set (the stamp's tree is gone), or a stamp from before tree ids were kept: list the tree.
+    expect(carriedTreeDigest(stamp, 'tree-b', null)).toBeNull();
+    expect(carriedTreeDigest({ version: 1, key: 'k', config: 'c', unmet: [] }, 'tree-a', [])).toBeNull();
+    expect(carriedTreeDigest(null, 'tree-a', [])).toBeNull();
   });
 });
 
@@ -106,6 +120,21 @@ describe('buildCell skips the Kconfig stage only when nothing it depends on chan
     expect(second.kconfigCalls).toEqual([]);
     expect(second.raw.stages?.kconfigSkipped).toBe(true);
     expect(second.raw.kconfig).toEqual(first.raw.kconfig);
+    // The stamp moved on to this tree, so the next build diffs from here.
+    const headTree = gitIn(tree, 'rev-parse', 'HEAD^{tree}').trim();
+    expect(readStamp(buildDir)?.treeId).toBe(headTree);
+
+    // The stamp's tree unknown to git (another repository, gc): the tree is listed instead, and nothing changed.
+    const stampFile = join(buildDir, KCONFIG_STAMP);
+    const good = readFileSync(stampFile, 'utf8');
+    writeFileSync(stampFile, good.replace(headTree, '0123456789abcdef0123456789abcdef01234567'));
+    expect((await build(tree, buildDir, UP)).raw.stages?.kconfigSkipped).toBe(true);
+    // A stamp whose digest is wrong never skips wrongly: the key no longer matches, the stage runs.
+    writeFileSync(join(tree, 'file.c'), 'int x = 43;\n');
+    gitIn(tree, 'commit', '--quiet', '-am', 'c only, again');
+    const wrong = JSON.parse(readFileSync(stampFile, 'utf8')) as KconfigStamp;
+    writeFileSync(stampFile, JSON.stringify({ ...wrong, treeDigest: 'f'.repeat(64) }));
+    expect((await build(tree, buildDir, UP)).raw.stages?.kconfigSkipped).toBe(false);
 
     // A commit that changes a Kconfig file.
     writeFileSync(join(tree, 'arch', 'arm', 'Kconfig'), 'config ARM\n\tdef_bool y\n\nconfig NEW\n\tbool\n');
