@@ -6,6 +6,9 @@
 //   (c) a skilled hand loop: one persistent O= per cell, `git checkout` + make per commit (host toolchain)
 //   (d) (a) again on the same range: every result reused from the store
 //   (e) kmatrix bisect of the UP modpost failure over the replay series, with and without ccache
+//   (f) the same bisect when a widely included header changes just before the culprit (in a bench-only copy of
+//       the series), with and without ccache: each step crosses the header change, as a bisect across a long
+//       range of real history does; not in the default set (about 25 min on 2 cores)
 //   --sched: one build at a time at -jN vs N builds at once at -j1, cold (ccache off) and incremental
 //
 // Every variant has its own work dirs under --work (its own KMATRIX_CACHE, O= dirs, source clone), warmed
@@ -13,14 +16,19 @@
 // container builds' CPU from their own cgroup, --cgroup-parent), per-build medians, per-stage medians from
 // `run --json`, ccache counts, the ratios, machine facts and load, and a Markdown block for bench/RESULTS.md.
 //
-// Usage: npm run bench -- [--commits K] [--cells C] [--only a,b,c,d,e] [--sched] [--work DIR] [--keep]
+// (a)'s warm-up is reported too (a₀: the C cold builds one after another, with an empty ccache), per cell, with
+// its ccache hits: a cell built after one that shares most objects (UP-on-SMP after SMP) shows what sharing gives.
+//
+// Usage: npm run bench -- [--commits K] [--cells C] [--only a,b,c,d,e,f] [--b-sample N] [--sched] [--work DIR] [--keep]
+//   --b-sample N: (b) builds N commits per cell (spread over the range, first and last included) instead of all K,
+//                 and reports its total as estimated (per-cell mean × K); the table says so.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ccacheTotals, childCpuFromStat, fmtR, fmtS, machineFacts, mdTable, median, ratio, schedVerdict, stageMedians } from './lib.mjs';
+import { ccacheTotals, childCpuFromStat, estimateTotal, fmtR, fmtS, machineFacts, mdTable, median, perCell, ratio, schedVerdict, spread, stageMedians } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'kmatrix.js');
@@ -29,6 +37,7 @@ const { values: opt } = parseArgs({
     commits: { type: 'string', default: '2' },
     cells: { type: 'string', default: '1' },
     only: { type: 'string', default: 'a,b,c,d,e' },
+    'b-sample': { type: 'string' },
     sched: { type: 'boolean', default: false },
     work: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -39,6 +48,9 @@ const C = Number(opt.cells);
 if (!Number.isInteger(K) || K < 1 || K > 32) throw new Error(`--commits: 1..32, got ${opt.commits}`);
 if (!Number.isInteger(C) || C < 1 || C > 3) throw new Error(`--cells: 1..3, got ${opt.cells}`);
 const only = new Set(opt.only.split(',').map((s) => s.trim()));
+for (const v of only) if (!'abcdef'.includes(v) || v.length !== 1) throw new Error(`--only: letters a..f separated by commas, got ${opt.only}`);
+const B_SAMPLE = opt['b-sample'] === undefined ? K : Number(opt['b-sample']);
+if (!Number.isInteger(B_SAMPLE) || B_SAMPLE < 1) throw new Error(`--b-sample: a positive integer, got ${opt['b-sample']}`);
 const NPROC = availableParallelism();
 const WORK = resolve(opt.work ?? mkdtempSync('/var/tmp/kmatrix-bench-'));
 mkdirSync(WORK, { recursive: true });
@@ -146,8 +158,11 @@ const build = (src, o, cell, logFile) => timed('make', makeArgs(src, o, [`-j${NP
 // ---------------------------------------------------------------- (a) kmatrix, then (d) the same again
 if (only.has('a') || only.has('d')) {
   const d = dirsOf('a');
-  log(`(a) warm-up: kmatrix run ${cellGlob} at ${warm.slice(0, 12)} (not counted)`);
-  kmatrix('a', d, ['run', '--tree', tree, '--cells', cellGlob, '--json', warm]);
+  log(`(a₀) warm-up: kmatrix run ${cellGlob} at ${warm.slice(0, 12)}: ${C} cold build(s), empty ccache (reported, not in a)`);
+  const a0 = kmatrix('a', d, ['run', '--tree', tree, '--cells', cellGlob, '--json', warm]);
+  const b0 = JSON.parse(a0.stdout).builds;
+  R.a0 = { wall: a0.wall, cpu: a0.cpu, builds: b0.length, perBuild: median(b0.map((b) => b.seconds)), cells: perCell(b0) };
+  log(`(a₀) ${fmtS(a0.wall)} s wall; ${R.a0.cells.map((c) => `${c.cell} ${fmtS(c.seconds)} s (ccache ${c.hits}/${c.misses})`).join(', ')}`);
   log(`(a) kmatrix run over ${K} commit(s) × ${C} cell(s)`);
   const a = kmatrix('a', d, ['run', '--tree', tree, '--cells', cellGlob, '--json', ...range]);
   const builds = JSON.parse(a.stdout).builds;
@@ -171,7 +186,7 @@ if (only.has('a') || only.has('d')) {
   }
 }
 
-/** A by-hand loop over the range: `git checkout` per commit (counted), then `step` per cell; wall, CPU and per-build seconds. */
+/** A by-hand loop over the range: `git checkout` per commit (counted), then `step` per cell (null: skipped); wall, CPU and per-build seconds. */
 function handLoop(src, step) {
   const per = [];
   let wall = 0;
@@ -182,6 +197,7 @@ function handLoop(src, step) {
     cpu += co.cpu;
     for (const cell of cells) {
       const m = step(sha, cell);
+      if (m === null) continue; // not in the sample
       per.push(m.wall);
       wall += m.wall;
       cpu += m.cpu;
@@ -212,40 +228,48 @@ if (only.has('b')) {
   const src = cloneAt('b-src', warm);
   const logs = join(WORK, 'b-logs');
   mkdirSync(logs, { recursive: true });
-  log(`(b) fresh-build loop: a new O= per commit × cell (${K * C} cold builds)`);
+  const picked = new Set(spread(range, B_SAMPLE));
+  const sampled = picked.size < range.length;
+  log(`(b) fresh-build loop: a new O= per commit × cell (${picked.size * C} cold builds${sampled ? ` of ${K * C}: ${picked.size} commit(s) per cell, the total estimated` : ''})`);
+  const samples = [];
   const { wall, cpu, per } = handLoop(src, (sha, cell) => {
+    if (!picked.has(sha)) return null;
     const o = join(WORK, 'b-o', `${sha.slice(0, 12)}-${cell.name.replace(/\//g, '__')}`);
     const lf = join(logs, `${sha.slice(0, 12)}.log`);
     const cfg = configure(src, o, cell, lf);
     const m = build(src, o, cell, lf);
     rmSync(o, { recursive: true, force: true });
     log(`(b) ${sha.slice(0, 12)} ${cell.name}: ${(cfg.wall + m.wall).toFixed(1)} s`);
+    samples.push({ cell: cell.name, seconds: cfg.wall + m.wall, cpu: cfg.cpu + m.cpu });
     return { wall: cfg.wall + m.wall, cpu: cfg.cpu + m.cpu };
   });
-  R.b = { wall, cpu, builds: per.length, perBuild: median(per) };
-  log(`(b) ${fmtS(wall)} s wall, ${fmtS(cpu)} s CPU`);
+  if (sampled) {
+    const estWall = estimateTotal(samples, K);
+    const estCpu = estimateTotal(samples.map((x) => ({ cell: x.cell, seconds: x.cpu })), K);
+    R.b = { wall: estWall, cpu: estCpu, builds: K * C, perBuild: median(per), estimated: { built: per.length, measuredWall: wall, min: Math.min(...per), max: Math.max(...per) } };
+    log(`(b) measured ${fmtS(wall)} s wall for ${per.length} builds (${fmtS(R.b.estimated.min)}–${fmtS(R.b.estimated.max)} s each); estimated for ${K * C}: ${fmtS(estWall)} s wall, ${fmtS(estCpu)} s CPU`);
+  } else {
+    R.b = { wall, cpu, builds: per.length, perBuild: median(per) };
+    log(`(b) ${fmtS(wall)} s wall, ${fmtS(cpu)} s CPU`);
+  }
 }
 
-// ---------------------------------------------------------------- (e) bisect, with and without ccache
-if (only.has('e')) {
-  // The UP modpost failure: absent at the baseline, present from "add page table mapping method" until
-  // "only use page table mapping when built in" fixes it; BAD is the commit before the fix.
-  const fix = git(tree, 'log', '--format=%H', '-E', '--grep=^zsmalloc: only use page table mapping when built in$');
-  const good = all[0];
-  const bad = git(tree, 'rev-parse', `${fix}^`);
-  const span = all.indexOf(bad) - all.indexOf(good);
-  R.e = { good, bad, span };
+// ---------------------------------------------------------------- (e), (f) bisect, with and without ccache
+/** kmatrix bisect of virt-v7/UP's modpost failure in `src` from GOOD to BAD, with and without ccache, each after a warm-up build at BAD. */
+async function bisectPair(key, src, good, bad) {
+  const span = git(src, 'rev-list', '--count', `${good}..${bad}`);
+  const out = { good, bad, span: Number(span) };
   for (const [name, ccache] of [
     ['with', true],
     ['without', false],
   ]) {
-    const d = dirsOf(`e-${name}`);
+    const d = dirsOf(`${key}-${name}`);
     const off = ccache || !hasNoCcache ? [] : ['--no-ccache'];
-    log(`(e ${name} ccache) warm-up: kmatrix run virt-v7/UP at BAD ${bad.slice(0, 12)} (not counted)`);
-    kmatrix(`e-${name}`, d, ['run', '--tree', tree, '--cells', 'virt-v7/UP', '--db', join(d.results, 'warm.db'), ...off, bad]);
-    log(`(e ${name} ccache) kmatrix bisect --good ${good.slice(0, 12)} --bad ${bad.slice(0, 12)} (${span} commits) --cell virt-v7/UP`);
+    log(`(${key} ${name} ccache) warm-up: kmatrix run virt-v7/UP at BAD ${bad.slice(0, 12)} (not counted)`);
+    kmatrix(`${key}-${name}`, d, ['run', '--tree', src, '--cells', 'virt-v7/UP', '--db', join(d.results, 'warm.db'), ...off, bad]);
+    log(`(${key} ${name} ccache) kmatrix bisect --good ${good.slice(0, 12)} --bad ${bad.slice(0, 12)} (${span} commits) --cell virt-v7/UP`);
     const db = join(d.results, 'bisect.db');
-    const r = kmatrix(`e-${name}`, d, ['bisect', '--tree', tree, '--good', good, '--bad', bad, '--cell', 'virt-v7/UP', '--match', 'symbol:v7wbi_flush_kern_tlb_range', '--json', '--db', db, ...off], {
+    const r = kmatrix(`${key}-${name}`, d, ['bisect', '--tree', src, '--good', good, '--bad', bad, '--cell', 'virt-v7/UP', '--match', 'symbol:v7wbi_flush_kern_tlb_range', '--json', '--db', db, ...off], {
       okCodes: [0, 1],
     });
     const doc = JSON.parse(r.stdout);
@@ -255,18 +279,51 @@ if (only.has('e')) {
     const cc = cols.includes('ccache_hits')
       ? s.prepare(`SELECT sum(ccache_hits) AS hits, sum(ccache_misses) AS misses, sum(ccache_uncacheable) AS uncacheable, count(ccache_hits) AS n FROM builds`).get()
       : null;
-    const secs = s.prepare(`SELECT seconds FROM builds`).all().map((x) => x.seconds);
+    const secs = s.prepare(`SELECT seconds FROM builds ORDER BY id`).all().map((x) => x.seconds);
     s.close();
-    R.e[name] = {
+    out[name] = {
       wall: r.wall,
       cpu: r.cpu,
       builds: doc.builds,
       perBuild: median(secs),
+      seconds: secs,
       firstBad: doc.firstBad ? `${doc.firstBad.sha.slice(0, 12)} ${doc.firstBad.subject}` : `none (exit ${r.code})`,
       ccache: cc && cc.n > 0 ? { hits: cc.hits, misses: cc.misses, uncacheable: cc.uncacheable } : null,
     };
-    log(`(e ${name} ccache) ${fmtS(r.wall)} s wall, ${fmtS(r.cpu)} s CPU, ${doc.builds} builds; first bad: ${R.e[name].firstBad}`);
+    log(`(${key} ${name} ccache) ${fmtS(r.wall)} s wall, ${fmtS(r.cpu)} s CPU, ${doc.builds} builds (${secs.map((x) => x.toFixed(0)).join(' ')} s); first bad: ${out[name].firstBad}`);
   }
+  return out;
+}
+
+// The UP modpost failure: absent at the baseline, present from "add page table mapping method" until
+// "only use page table mapping when built in" fixes it; BAD is the commit before the fix.
+const grepOne = (re) => git(tree, 'log', '--format=%H', '-E', `--grep=${re}`);
+if (only.has('e')) {
+  const fix = grepOne('^zsmalloc: only use page table mapping when built in$');
+  R.e = await bisectPair('e', tree, all[0], git(tree, 'rev-parse', `${fix}^`));
+}
+
+/** Header the (f) series changes: included by nearly every C file of the kernel. */
+const F_HEADER = 'include/linux/types.h';
+if (only.has('f')) {
+  // A bench-only copy of the series in its own clone: one extra commit just before the culprit declares a new
+  // struct in include/linux/types.h (it changes the preprocessed text of nearly every file, so kbuild and
+  // ccache both see new sources). Every later bisect step on either side of it rebuilds nearly everything:
+  // without ccache each such step is a cold compile; with ccache, a header state seen once is a hit.
+  const culprit = grepOne('^zsmalloc: add page table mapping method$');
+  const fix = grepOne('^zsmalloc: only use page table mapping when built in$');
+  const src = cloneAt('f-src', `${culprit}^`);
+  const id = ['-c', 'user.name=kmatrix-bench', '-c', 'user.email=bench@kmatrix.invalid'];
+  const h = join(src, F_HEADER);
+  const text = readFileSync(h, 'utf8');
+  const anchor = '#endif /*  __ASSEMBLY__ */';
+  if (!text.includes(anchor)) throw new Error(`(f) ${F_HEADER} has no "${anchor}" line to insert before`);
+  writeFileSync(h, text.replace(anchor, `struct kmatrix_bench_marker;\n\n${anchor}`));
+  timed('git', ['-C', src, ...id, 'commit', '-q', '-a', '-m', `bench: declare struct kmatrix_bench_marker in ${F_HEADER}`]);
+  timed('git', ['-C', src, ...id, 'cherry-pick', '--allow-empty', `${culprit}^..${git(tree, 'rev-parse', `${fix}^`)}`]);
+  const bad = git(src, 'rev-parse', 'HEAD');
+  R.f = await bisectPair('f', src, all[0], bad);
+  R.f.header = F_HEADER;
 }
 
 // ---------------------------------------------------------------- --sched: -jN one at a time vs N at once at -j1
@@ -301,12 +358,15 @@ if (opt.sched) {
 const end = facts();
 const rows = [];
 const row = (name, what, r, per) => rows.push([name, what, fmtS(r?.wall), fmtS(r?.cpu), String(r?.builds ?? '–'), fmtS(per ?? r?.perBuild)]);
+if (R.a0) row('a₀', `(a)'s warm-up: ${C} cold build(s), empty ccache (container)`, R.a0);
 if (R.a) row('a', `kmatrix run, ${K} commits × ${C} cells (container, warm)`, R.a);
-if (R.b) row('b', 'fresh O= per commit × cell (host make)', R.b);
+if (R.b) row('b', `fresh O= per commit × cell (host make)${R.b.estimated ? `, **estimated** from ${R.b.estimated.built} builds` : ''}`, R.b);
 if (R.c) row('c', 'hand loop: checkout + make, warm O= (host)', R.c);
 if (R.d) row('d', 'kmatrix run again (reused)', R.d, R.d.wall / Math.max(1, R.d.builds));
 if (R.e?.with) row('e+', `bisect ${R.e.span} commits, ccache`, R.e.with);
 if (R.e?.without) row('e−', `bisect ${R.e.span} commits, ${hasNoCcache ? '--no-ccache' : 'no --no-ccache switch'}`, R.e.without);
+if (R.f?.with) row('f+', `bisect ${R.f.span} commits across a ${R.f.header} change, ccache`, R.f.with);
+if (R.f?.without) row('f−', `bisect ${R.f.span} commits across a ${R.f.header} change, ${hasNoCcache ? '--no-ccache' : 'no --no-ccache switch'}`, R.f.without);
 const table = mdTable(['', 'loop', 'wall s', 'CPU s', 'builds', 'median s/build'], rows);
 const ratios = [
   ['a/b', ratio(R.a?.wall, R.b?.wall)],
@@ -314,6 +374,8 @@ const ratios = [
   ['a/c per build (medians)', ratio(R.a?.perBuild, R.c?.perBuild)],
   ['d/a', ratio(R.d?.wall, R.a?.wall)],
   ['e(with)/e(without)', ratio(R.e?.with?.wall, R.e?.without?.wall)],
+  ...(R.f ? [['f(with)/f(without)', ratio(R.f.with?.wall, R.f.without?.wall)]] : []),
+  ...(R.a0 && R.b ? [['(a₀+a)/b', ratio(R.a0.wall + (R.a?.wall ?? NaN), R.b.wall)]] : []),
 ];
 const lines = [];
 lines.push(`### \`npm run bench -- --commits ${K} --cells ${C}${opt.sched ? ' --sched' : ''}\` (${start.date.slice(0, 16)} UTC)`);
@@ -332,12 +394,17 @@ if (R.a) {
     `(a) per-stage medians (s): ${Object.entries(st.medians).map(([k, v]) => `${k} ${fmtS(v, 3)}`).join(', ') || 'none reported'}; Kconfig stage skipped in ${st.kconfigSkipped}/${st.builds} builds; ccache ${R.a.ccache ? `${R.a.ccache.hits} hits / ${R.a.ccache.misses} misses / ${R.a.ccache.uncacheable} uncacheable` : 'not reported'}; statuses ${R.a.statuses}; ${R.a.cached} of ${R.a.builds} reused.`,
   );
 }
+if (R.a0) lines.push(`(a₀) per cell, in build order: ${R.a0.cells.map((c) => `${c.cell} ${fmtS(c.seconds)} s (ccache ${c.hits ?? '–'} hits / ${c.misses ?? '–'} misses)`).join('; ')}.`);
+if (R.b?.estimated) {
+  const e = R.b.estimated;
+  lines.push(`(b) estimated: ${e.built} of ${R.b.builds} cold builds were run (${fmtS(e.measuredWall)} s, ${fmtS(e.min)}–${fmtS(e.max)} s each); the total is each cell's mean × ${K}.`);
+}
 if (R.d) lines.push(`(d) ${R.d.cached} of ${R.d.builds} results reused.`);
-if (R.e) {
+for (const key of ['e', 'f']) {
   for (const n of ['with', 'without']) {
-    const e = R.e[n];
+    const e = R[key]?.[n];
     if (!e) continue;
-    lines.push(`(e ${n} ccache) ${e.builds} builds, first bad ${e.firstBad}; ccache ${e.ccache ? `${e.ccache.hits} hits / ${e.ccache.misses} misses` : 'not reported'}.`);
+    lines.push(`(${key} ${n} ccache) ${e.builds} builds (${e.seconds.map((x) => x.toFixed(0)).join(', ')} s), first bad ${e.firstBad}; ccache ${e.ccache ? `${e.ccache.hits} hits / ${e.ccache.misses} misses` : 'not reported'}.`);
   }
 }
 if (R.sched) {

@@ -81,3 +81,32 @@ export function mdTable(head, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+/**
+ * `n` of `items` spread evenly over the list, first and last included (all of them when n ≥ length).
+ * The fresh-build loop (b) picks its commits per cell with it when --b-sample asks for fewer than K.
+ */
+export function spread(items, n) {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`spread: n must be a positive integer, got ${n}`);
+  if (n >= items.length) return [...items];
+  if (n === 1) return [items[0]];
+  const idx = new Set(Array.from({ length: n }, (_, i) => Math.round((i * (items.length - 1)) / (n - 1))));
+  return [...idx].sort((a, b) => a - b).map((i) => items[i]);
+}
+
+/** Per-cell lines of a kmatrix `run --json`: cell, seconds and ccache hits/misses (null when not reported). */
+export function perCell(builds) {
+  return builds.map((b) => ({ cell: b.cell, seconds: b.seconds, hits: b.ccache?.hits ?? null, misses: b.ccache?.misses ?? null }));
+}
+
+/**
+ * The fresh-build loop's total from a sample: per cell, the mean of its measured builds times the K commits
+ * of the range, summed over the cells. Exact (the plain sum) when every commit was built.
+ */
+export function estimateTotal(samples, k) {
+  const byCell = new Map();
+  for (const s of samples) byCell.set(s.cell, [...(byCell.get(s.cell) ?? []), s.seconds]);
+  let total = 0;
+  for (const xs of byCell.values()) total += (xs.reduce((a, b) => a + b, 0) / xs.length) * k;
+  return total;
+}

@@ -1,7 +1,7 @@
 /** The pure helpers of `npm run bench` (bench/lib.mjs): medians, ratios, stage medians, ccache totals, /proc parsing. */
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM without type declarations (bench/ is outside the typed sources)
-import { ccacheTotals, childCpuFromStat, fmtR, fmtS, machineFacts, mdTable, median, ratio, schedVerdict, stageMedians } from '../../bench/lib.mjs';
+import { ccacheTotals, childCpuFromStat, estimateTotal, fmtR, fmtS, machineFacts, mdTable, median, perCell, ratio, schedVerdict, spread, stageMedians } from '../../bench/lib.mjs';
 
 describe('bench helpers', () => {
   it('median of odd and even counts, ignoring non-numbers; null for none', () => {
@@ -58,5 +58,36 @@ describe('bench helpers', () => {
 
   it('renders a Markdown table', () => {
     expect(mdTable(['a', 'b'], [['1', '2']])).toBe('| a | b |\n| --- | --- |\n| 1 | 2 |');
+  });
+
+  it('spread picks n items evenly, first and last included; all of them when n covers the list; refuses n < 1', () => {
+    const ten = [...Array(10).keys()];
+    expect(spread(ten, 2)).toEqual([0, 9]);
+    expect(spread(ten, 4)).toEqual([0, 3, 6, 9]);
+    expect(spread(ten, 1)).toEqual([0]);
+    expect(spread(ten, 10)).toEqual(ten);
+    expect(spread([1, 2, 3], 7)).toEqual([1, 2, 3]);
+    expect(() => spread(ten, 0)).toThrow(/positive integer/);
+    expect(() => spread(ten, 1.5)).toThrow(/positive integer/);
+  });
+
+  it('estimateTotal scales each cell by its own mean (cells of different cost are not averaged together); exact for a full loop', () => {
+    const sampled = [
+      { cell: 'UP', seconds: 100 },
+      { cell: 'SMP', seconds: 200 },
+      { cell: 'UP', seconds: 110 },
+      { cell: 'SMP', seconds: 220 },
+    ];
+    expect(estimateTotal(sampled, 10)).toBeCloseTo(105 * 10 + 210 * 10);
+    const full = [1, 2, 3].flatMap((i) => [{ cell: 'UP', seconds: i }, { cell: 'SMP', seconds: 10 * i }]);
+    expect(estimateTotal(full, 3)).toBeCloseTo(6 + 60);
+    expect(estimateTotal([], 10)).toBe(0);
+  });
+
+  it('perCell keeps build order and shows missing ccache counts as null', () => {
+    expect(perCell([{ cell: 'v/SMP', seconds: 200, ccache: { hits: 1, misses: 900, uncacheable: 3 } }, { cell: 'v/UP-on-SMP', seconds: 60, ccache: null }])).toEqual([
+      { cell: 'v/SMP', seconds: 200, hits: 1, misses: 900 },
+      { cell: 'v/UP-on-SMP', seconds: 60, hits: null, misses: null },
+    ]);
   });
 });
