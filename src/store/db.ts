@@ -110,10 +110,28 @@ function prepare(db: Store, path: string): Store {
   if (current > MIGRATIONS.length) throw dbError(path, `was written by a newer kmatrix (schema version ${current}, this kmatrix knows ${MIGRATIONS.length}); left untouched: upgrade kmatrix`);
   // Read the schema before the first write: a damaged file is refused as it is, not half-converted to WAL.
   db.prepare('SELECT count(*) FROM sqlite_master').get();
-  db.pragma('journal_mode = WAL');
+  walMode(db);
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, waiting like busy_timeout does. The switch needs the file to itself, and SQLite returns
+ * SQLITE_BUSY at once, without the busy handler, while another connection writes (8 kmatrix processes opening a new
+ * store together hit it): retry every 10 ms for up to `ms`.
+ */
+export function walMode(db: Store, ms = 10_000): void {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if (!String((e as { code?: string }).code).startsWith('SQLITE_BUSY') || Date.now() >= end) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }
 
 /**

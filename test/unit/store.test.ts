@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,6 +36,27 @@ describe('result store', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     const idx = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).all() as { name: string }[];
     expect(idx.map((i) => i.name)).toEqual(expect.arrayContaining(['builds_cell_commit', 'diagnostics_fingerprint']));
+  });
+
+  it('waits for another process writing a new store before switching it to WAL (SQLite does not apply busy_timeout there)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'kmatrix-store-')), 'r');
+    mkdirSync(dir);
+    const path = join(dir, 'kmatrix.db');
+    // Another process holds the write lock of the new (rollback-journal) file for 600 ms, as a second kmatrix
+    // creating the same store does. Measured without the retry: SQLITE_BUSY 'database is locked' after 4 ms.
+    const holder = `const { default: Database } = await import(${JSON.stringify(import.meta.resolve('better-sqlite3'))});
+      const d = new Database(${JSON.stringify(path)}); d.exec('BEGIN IMMEDIATE; CREATE TABLE held(x)'); console.log('locked');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600); d.exec('COMMIT'); d.close();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', holder], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    const t = Date.now();
+    const db = openStore(path);
+    expect(Date.now() - t).toBeGreaterThan(100); // it did wait for the holder
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
+    expect(await exited).toBe(0);
   });
 
   it('round-trips a run, commit, cell, build and its diagnostics', () => {
