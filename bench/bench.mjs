@@ -373,12 +373,13 @@ const ratios = [
   ['a/c', ratio(R.a?.wall, R.c?.wall)],
   ['a/c per build (medians)', ratio(R.a?.perBuild, R.c?.perBuild)],
   ['d/a', ratio(R.d?.wall, R.a?.wall)],
-  ['e(with)/e(without)', ratio(R.e?.with?.wall, R.e?.without?.wall)],
+  ...(R.e ? [['e(with)/e(without)', ratio(R.e.with?.wall, R.e.without?.wall)]] : []),
   ...(R.f ? [['f(with)/f(without)', ratio(R.f.with?.wall, R.f.without?.wall)]] : []),
   ...(R.a0 && R.b ? [['(a₀+a)/b', ratio(R.a0.wall + (R.a?.wall ?? NaN), R.b.wall)]] : []),
 ];
 const lines = [];
-lines.push(`### \`npm run bench -- --commits ${K} --cells ${C}${opt.sched ? ' --sched' : ''}\` (${start.date.slice(0, 16)} UTC)`);
+const flags = [`--commits ${K}`, `--cells ${C}`, ...(opt.only !== 'a,b,c,d,e' ? [`--only ${opt.only}`] : []), ...(opt['b-sample'] ? [`--b-sample ${opt['b-sample']}`] : []), ...(opt.sched ? ['--sched'] : [])];
+lines.push(`### \`npm run bench -- ${flags.join(' ')}\` (${start.date.slice(0, 16)} UTC)`);
 lines.push('');
 lines.push(`Machine: ${start.nproc} × ${start.model}, ${start.ramGiB} GiB RAM, Node ${process.version}.`);
 lines.push(`Load (uptime) at start: ${start.load.join(', ')}; at end: ${end.load.join(', ')}.`);

@@ -18,11 +18,12 @@ describe('ccache make variables and environment', () => {
     expect(ccacheMakeVars('llvm', 'arm-linux-gnueabi-')).toEqual(['CC=ccache clang', 'HOSTCC=ccache clang']);
   });
 
-  it('content compiler check, no cwd in the hash, paths relative to the base dir; --no-ccache only disables', () => {
+  it('content compiler check, depend mode, no cwd in the hash, paths relative to the base dir; --no-ccache only disables', () => {
     const on = ccacheEnv({ dir: '/c/ccache', baseDir: '/c/trees/1', statsLog: '/c/trees/1/build/x/.s', enabled: true });
     expect(on).toEqual({
       CCACHE_DIR: '/c/ccache',
       CCACHE_COMPILERCHECK: 'content',
+      CCACHE_DEPEND: '1',
       CCACHE_NOHASHDIR: '1',
       CCACHE_BASEDIR: '/c/trees/1',
       CCACHE_STATSLOG: '/c/trees/1/build/x/.s',
