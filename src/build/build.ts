@@ -195,15 +195,15 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   // `command -v` check and the first complaint would be about the linker).
   const compilerMissing = unidentified(job.toolchain.compiler);
   const ccacheVersion = job.ccache && !compilerMissing ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
+  /** The ccache setup when this build goes through ccache (asked for, and present where the build runs). */
+  const cc = job.ccache && ccacheVersion ? job.ccache : null;
   const statsLog = join(buildDir, CCACHE_STATS_LOG);
   rmSync(statsLog, { force: true });
-  const ccVars = job.ccache && ccacheVersion ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile, toolchainCommands(cell.toolchain, cell.crossCompile).compiler) : [];
-  if (job.ccache && ccacheVersion) mkdirSync(job.ccache.dir, { recursive: true });
+  const ccVars = cc ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile, toolchainCommands(cell.toolchain, cell.crossCompile).compiler) : [];
+  if (cc) mkdirSync(cc.dir, { recursive: true });
   const env = {
     ...pinnedBuildEnv(),
-    ...(job.ccache && ccacheVersion
-      ? ccacheEnv({ dir: job.ccache.dir, baseDir: commonDir(srcDir, buildDir), statsLog, enabled: job.ccache.enabled })
-      : {}),
+    ...(cc ? ccacheEnv({ dir: cc.dir, baseDir: commonDir(srcDir, buildDir), statsLog, enabled: cc.enabled }) : {}),
   };
   if (job.ccache) {
     appendFileSync(
@@ -227,7 +227,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
     kconfig: Diagnostic[],
     missingArtifacts: string[],
   ): Promise<RawBuild> => {
-    const ccache = job.ccache?.enabled && ccacheVersion ? readStatsLog(statsLog) : null;
+    const ccache = cc?.enabled ? readStatsLog(statsLog) : null;
     if (ccache) appendFileSync(plainLog, `kmatrix: ccache: ${ccache.hits} hits, ${ccache.misses} misses, ${ccache.uncacheable} uncacheable\n`);
     const seconds = since(t0);
     const logTail = tail(plainLog);

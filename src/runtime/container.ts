@@ -304,14 +304,16 @@ export class ContainerRuntime implements Runtime {
   private async fact(imageId: string | null, key: string, compute: () => Promise<string | null>, keep: (v: string | null) => boolean): Promise<string | null> {
     const dir = this.settings.factsDir;
     const file = dir && imageId ? join(dir, `${imageId.replace(/^sha256:/, '').replace(/[^0-9a-f]/g, '')}.json`) : null;
-    let known: Record<string, string> = {};
-    if (file) {
+    /** The facts file's contents; none yet, or unreadable: {} (ask the image). */
+    const read = (f: string): Record<string, string> => {
       try {
-        known = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+        return JSON.parse(readFileSync(f, 'utf8')) as Record<string, string>;
       } catch {
-        known = {}; // none yet, or unreadable: ask the image
+        return {};
       }
-      const hit = known[key];
+    };
+    if (file) {
+      const hit = read(file)[key];
       if (typeof hit === 'string') return hit;
     }
     const v = await compute();
@@ -319,14 +321,8 @@ export class ContainerRuntime implements Runtime {
       try {
         mkdirSync(dirname(file), { recursive: true });
         // Re-read: another kmatrix may have added facts meanwhile; write a temp file and rename (never a torn file).
-        let now: Record<string, string> = {};
-        try {
-          now = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-        } catch {
-          now = {};
-        }
         const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, `${JSON.stringify({ ...now, [key]: v }, null, 1)}\n`);
+        writeFileSync(tmp, `${JSON.stringify({ ...read(file), [key]: v }, null, 1)}\n`);
         renameSync(tmp, file);
       } catch {
         /* not writable: the fact is asked again next time */
