@@ -9,7 +9,7 @@
 //   (f) the same bisect when a widely included header changes just before the culprit (in a bench-only copy of
 //       the series), with and without ccache: each step crosses the header change, as a bisect across a long
 //       range of real history does; not in the default set (about 25 min on 2 cores)
-//   --sched: one build at a time at -jN vs N builds at once at -j1, cold (ccache off) and incremental
+//   --sched: one build at a time at -jN vs one per CPU at -j1 vs 1.5 per CPU at -j1 (incremental; cold: the first two)
 //
 // Every variant has its own work dirs under --work (its own KMATRIX_CACHE, O= dirs, source clone), warmed
 // before timing (warm-ups are not counted). Prints wall and CPU seconds (children's CPU from /proc/self/stat;
@@ -28,7 +28,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ccacheTotals, childCpuFromStat, estimateTotal, fmtR, fmtS, machineFacts, mdTable, median, perCell, ratio, schedVerdict, spread, stageMedians } from './lib.mjs';
+import { ccacheTotals, childCpuFromStat, estimateTotal, fmtR, fmtS, machineFacts, mdTable, median, perCell, ratio, fastest, spread, stageMedians } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'kmatrix.js');
@@ -326,23 +326,32 @@ if (only.has('f')) {
   R.f.header = F_HEADER;
 }
 
-// ---------------------------------------------------------------- --sched: -jN one at a time vs N at once at -j1
+// ---------------------------------------------------------------- --sched: how builds share the CPUs
+// Cells: 1.5 per CPU (3 on 2 cores), as many as the matrix has. Modes: one build at a time at -jN (serial), one
+// build per CPU at -j1 (per-cpu), and when there are more cells than CPUs all of them at once at -j1 (oversubscribed:
+// kmatrix's default for warm build dirs). Cold builds (one commit, ccache off) are compared for the first two modes
+// only: a third cold pass would add about C × 2 min and the rule for cold dirs does not oversubscribe.
 if (opt.sched) {
-  const two = matrix.cells.slice(0, Math.min(NPROC, matrix.cells.length));
-  const glob = two.map((c) => c.name).join(',');
+  const sc = matrix.cells.slice(0, Math.min(Math.floor(NPROC * 1.5), matrix.cells.length));
+  const glob = sc.map((c) => c.name).join(',');
   const off = hasNoCcache ? ['--no-ccache'] : [];
   R.sched = { cells: glob, commits: K };
+  const perCpu = Math.min(NPROC, sc.length);
   const modes = {
     serial: ['-j', '1', '--make-jobs', String(NPROC)],
-    parallel: ['-j', String(two.length), '--make-jobs', '1'],
+    'per-cpu': ['-j', String(perCpu), '--make-jobs', String(Math.ceil(NPROC / perCpu))],
+    ...(sc.length > NPROC ? { oversubscribed: ['-j', String(sc.length), '--make-jobs', '1'] } : {}),
   };
-  // Cold for both modes first, then incremental for both: the two sides of each comparison are measured close in time.
+  const coldModes = ['serial', 'per-cpu'];
+  // Cold for the compared modes first, then incremental for all: the sides of each comparison are measured close in time.
   const d = Object.fromEntries(Object.keys(modes).map((m) => [m, dirsOf(`sched-${m}`)]));
   for (const [mode, flags] of Object.entries(modes)) {
-    log(`(sched ${mode}) cold: ${glob} at ${warm.slice(0, 12)} ${flags.join(' ')} (ccache off)`);
-    const cold = kmatrix(`sched-${mode}`, d[mode], ['run', '--tree', tree, '--cells', glob, '--json', ...flags, ...off, warm]);
-    R.sched[mode] = { flags: flags.join(' '), cold: { wall: cold.wall, cpu: cold.cpu } };
-    log(`(sched ${mode}) cold ${fmtS(cold.wall)} s wall, ${fmtS(cold.cpu)} s CPU`);
+    const cold = coldModes.includes(mode);
+    // A mode whose cold time is not compared is warmed with the default split (not timed).
+    log(`(sched ${mode}) cold: ${glob} at ${warm.slice(0, 12)} ${cold ? flags.join(' ') : '(warm-up, not timed)'} (ccache off)`);
+    const r = kmatrix(`sched-${mode}`, d[mode], ['run', '--tree', tree, '--cells', glob, '--json', ...(cold ? flags : []), ...off, warm]);
+    R.sched[mode] = { flags: flags.join(' '), cold: cold ? { wall: r.wall, cpu: r.cpu } : null };
+    log(`(sched ${mode}) cold ${fmtS(r.wall)} s wall, ${fmtS(r.cpu)} s CPU`);
   }
   for (const [mode, flags] of Object.entries(modes)) {
     log(`(sched ${mode}) incremental: ${K} commit(s) ${flags.join(' ')}`);
@@ -350,8 +359,9 @@ if (opt.sched) {
     R.sched[mode].inc = { wall: inc.wall, cpu: inc.cpu };
     log(`(sched ${mode}) incremental ${fmtS(inc.wall)} s wall, ${fmtS(inc.cpu)} s CPU`);
   }
-  R.sched.coldVerdict = schedVerdict(R.sched.serial.cold.wall, R.sched.parallel.cold.wall);
-  R.sched.incVerdict = schedVerdict(R.sched.serial.inc.wall, R.sched.parallel.inc.wall);
+  R.sched.coldVerdict = fastest(Object.fromEntries(coldModes.map((m) => [m, R.sched[m].cold?.wall])));
+  R.sched.incVerdict = fastest(Object.fromEntries(Object.keys(modes).map((m) => [m, R.sched[m].inc.wall])));
+  R.sched.modes = Object.keys(modes);
 }
 
 // ---------------------------------------------------------------- report
@@ -415,7 +425,12 @@ if (R.sched) {
   lines.push(
     mdTable(
       ['mode', 'flags', `cold (1 commit)`, `incremental (${K} commits)`],
-      ['serial', 'parallel'].map((m) => [m, `\`${R.sched[m].flags}\``, `${fmtS(R.sched[m].cold.wall)} (${fmtS(R.sched[m].cold.cpu)})`, `${fmtS(R.sched[m].inc.wall)} (${fmtS(R.sched[m].inc.cpu)})`]),
+      R.sched.modes.map((m) => [
+        m,
+        `\`${R.sched[m].flags}\``,
+        R.sched[m].cold ? `${fmtS(R.sched[m].cold.wall)} (${fmtS(R.sched[m].cold.cpu)})` : 'not compared',
+        `${fmtS(R.sched[m].inc.wall)} (${fmtS(R.sched[m].inc.cpu)})`,
+      ]),
     ),
   );
   lines.push('');

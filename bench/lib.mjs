@@ -70,10 +70,11 @@ export function machineFacts({ cpuinfo, meminfo, loadavg }) {
   return { model, ramGiB: Math.round((kb / 1024 / 1024) * 10) / 10, load: [l1, l5, l15] };
 }
 
-/** The rule the bench's --sched mode recommends: two builds at once at -j1 when that was faster, else one at -jN. */
-export function schedVerdict(serialSeconds, parallelSeconds) {
-  if (typeof serialSeconds !== 'number' || typeof parallelSeconds !== 'number') return 'unknown';
-  return parallelSeconds < serialSeconds ? 'parallel' : 'serial';
+/** The --sched mode with the shortest wall time (the first of equals; 'unknown' when any is missing). */
+export function fastest(wallByMode) {
+  const entries = Object.entries(wallByMode);
+  if (entries.length === 0 || entries.some(([, w]) => typeof w !== 'number')) return 'unknown';
+  return entries.reduce((best, cur) => (cur[1] < best[1] ? cur : best))[0];
 }
 
 /** A Markdown table from a header row and rows of cells. */

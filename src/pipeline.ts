@@ -27,7 +27,7 @@ import {
   type StoredBuild,
 } from './store/db.js';
 import type { CommitInfo } from './types.js';
-import { stageSummary } from './pipeline/stages.js';
+import { stageSecs, stageSummary } from './pipeline/stages.js';
 import { TOOL_VERSION } from './version.js';
 
 /** One finished build as `run` reports it. */
@@ -50,7 +50,7 @@ export interface RunOptions {
   cache: string;
   resultsDir: string;
   runtime: Runtime;
-  /** Parallel builds (default: min(cells, cpus) when every build dir is warm, else min(cells, cpus / 2); see splitJobs). */
+  /** Parallel builds (default, per commit: min(cells, 1.5 × cpus) when every build dir is warm, else min(cells, cpus / 2); see splitJobs). */
   jobs?: number;
   /** make -j per build (default: cpus / jobs, rounded up). */
   makeJobs?: number;
@@ -77,11 +77,13 @@ export interface RunResult {
 
 /**
  * Split the machine: how many builds at once, and make -j for each. Measured on 2 cores (`npm run bench -- --sched`,
- * bench/RESULTS.md): for incremental builds (warm build dirs) two builds at once at -j1 beat one at a time at -j2
- * (their container starts, Kconfig stages, links and modposts are serial and overlap), so with warm build dirs every
- * CPU gets a build (2 commits × 2 cells: 53.6 s vs 59.2 s). Cold builds compile for minutes; one at a time at -j2 was
- * as fast or slightly faster (two cold builds: 921 s vs 952 s, on a loaded machine) and avoids a lone -j1 build idling
- * a core at the end, so when any build dir is cold the old rule holds: each make gets at least two jobs.
+ * bench/RESULTS.md). Incremental builds (warm build dirs) are mostly serial work (make reading the tree, kbuild's
+ * compiler probes, the container start, the link and modpost) that leaves a CPU idle, so more builds than CPUs fill
+ * it: 10 commits × 3 cells took 54 s with three at once at -j1, 73 s with two at once at -j1 (the third cell then
+ * ran alone after each pair) and 66 s one at a time at -j2. So with warm build dirs up to 1.5 builds per CPU run at
+ * once (the ratio measured; more was not). Cold builds compile for minutes; one at a time at -j2 was as fast or
+ * slightly faster (248 s vs 256 s) and avoids a lone -j1 build idling a core at the end, so when any build dir is
+ * cold each make gets at least two jobs.
  */
 export function splitJobs(
   cells: number,
@@ -90,7 +92,7 @@ export function splitJobs(
   makeJobs?: number,
   warm = false,
 ): { jobs: number; makeJobs: number } {
-  const j = Math.max(1, jobs ?? Math.min(cells, warm ? cpus : Math.floor(cpus / 2)));
+  const j = Math.max(1, jobs ?? Math.min(cells, warm ? Math.floor(cpus * 1.5) : Math.floor(cpus / 2)));
   return { jobs: j, makeJobs: Math.max(1, makeJobs ?? Math.ceil(cpus / j)) };
 }
 
@@ -101,7 +103,7 @@ export function warmBuildDir(dir: string): boolean {
 
 /** Format seconds for progress lines. */
 function secs(s: number): string {
-  return s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return s < 60 ? `${s.toFixed(1)}s` : stageSecs(s);
 }
 
 /** Build every (revision × cell), recording each build in the store as soon as it ends. */
@@ -167,10 +169,15 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
     const tcOf = (cell: Cell) => identities.get(cellToolchainKey(cell))!;
     const identityError = (cell: Cell) =>
       identityErrors.get(cellToolchainKey(cell)) ?? identityErrors.get(`${cellToolchainKey(cell)}\0${cell.toolchain.version ?? ''}`);
-    // Warm build dirs (every cell built here before): incremental builds, one per CPU; else at least -j2 each.
-    const warm = o.cells.every((c) => warmBuildDir(slot.buildDir(buildDirName(c), tcOf(c).runtime)));
-    const { jobs, makeJobs } = splitJobs(o.cells.length, availableParallelism(), o.jobs, o.makeJobs, warm);
-    const limit = pLimit(jobs);
+    /**
+     * How this commit's builds share the machine, decided per commit: a run's first commit may build cold dirs (then
+     * at least -j2 each) and its next ones incremental (then more builds than CPUs).
+     */
+    const split = (todo: Cell[]) => {
+      const warm = todo.every((c) => warmBuildDir(slot.buildDir(buildDirName(c), tcOf(c).runtime)));
+      const s = splitJobs(todo.length, availableParallelism(), o.jobs, o.makeJobs, warm);
+      return { limit: pLimit(s.jobs), makeJobs: s.makeJobs };
+    };
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
     /**
      * Record one build (fresh or a cached result seen at another commit of the same tree). A build of this run
@@ -314,6 +321,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
             return;
           }
           task.title = `${commit.sha.slice(0, 12)} ${commit.subject}${done.length ? ` (${done.length} cached)` : ''}`;
+          const { limit, makeJobs } = split(todo);
           return new Listr(
             todo.map((cell) => ({
               title: `${cell.name}: queued`,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { cacheRoot } from '../build/paths.js';
 import { InputError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
+import { minutesAndSeconds } from '../pipeline/stages.js';
 import { historyBuild } from '../report/enrich.js';
 import { historyGrid, renderHistoryText } from '../report/grid.js';
 import { buildJson, demoExitCode, exitCodeFor } from '../report/run-json.js';
@@ -116,7 +117,9 @@ async function doRun(
 
 /** Seconds for the demo's phase line. */
 function secs(s: number): string {
-  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const [m, rest] = minutesAndSeconds(s);
+  return `${m} min ${rest} s`;
 }
 
 /**

@@ -1,9 +1,18 @@
 /** Where a build's time went, as short text for progress lines and `kmatrix log` (pure). */
 import type { CcacheStats, StageTimes } from '../types.js';
 
+/** Seconds of a minute or more as whole minutes and the rest, rounded to the second: 119.6 → [2, '00'] (never `1m60s`). */
+export function minutesAndSeconds(s: number): [number, string] {
+  const r = Math.round(s);
+  return [Math.floor(r / 60), String(r % 60).padStart(2, '0')];
+}
+
 /** Seconds as text: `3.1s`, `0.04s`, `2m05s`. */
 export function stageSecs(s: number): string {
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  if (s >= 60) {
+    const [m, rest] = minutesAndSeconds(s);
+    return `${m}m${rest}s`;
+  }
   return s >= 1 || s === 0 ? `${s.toFixed(1)}s` : `${s.toFixed(s >= 0.1 ? 1 : s >= 0.01 ? 2 : 3)}s`;
 }
 

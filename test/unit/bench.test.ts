@@ -1,7 +1,7 @@
 /** The pure helpers of `npm run bench` (bench/lib.mjs): medians, ratios, stage medians, ccache totals, /proc parsing. */
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM without type declarations (bench/ is outside the typed sources)
-import { ccacheTotals, childCpuFromStat, estimateTotal, fmtR, fmtS, machineFacts, mdTable, median, perCell, ratio, schedVerdict, spread, stageMedians } from '../../bench/lib.mjs';
+import { ccacheTotals, childCpuFromStat, estimateTotal, fmtR, fmtS, machineFacts, mdTable, median, perCell, ratio, fastest, spread, stageMedians } from '../../bench/lib.mjs';
 
 describe('bench helpers', () => {
   it('median of odd and even counts, ignoring non-numbers; null for none', () => {
@@ -49,11 +49,13 @@ describe('bench helpers', () => {
     ).toEqual({ model: 'AMD EPYC 7B13', ramGiB: 23.4, load: [1.06, 1.31, 1.65] });
   });
 
-  it('the scheduling verdict follows the faster wall time', () => {
-    expect(schedVerdict(100, 80)).toBe('parallel');
-    expect(schedVerdict(80, 100)).toBe('serial');
-    expect(schedVerdict(80, 80)).toBe('serial');
-    expect(schedVerdict(undefined, 80)).toBe('unknown');
+  it('the scheduling verdict is the mode with the shortest wall time', () => {
+    expect(fastest({ serial: 100, 'per-cpu': 80 })).toBe('per-cpu');
+    expect(fastest({ serial: 80, 'per-cpu': 100 })).toBe('serial');
+    expect(fastest({ serial: 80, 'per-cpu': 80 })).toBe('serial');
+    expect(fastest({ serial: 66, 'per-cpu': 73, oversubscribed: 54 })).toBe('oversubscribed');
+    expect(fastest({ serial: undefined, 'per-cpu': 80 })).toBe('unknown');
+    expect(fastest({})).toBe('unknown');
   });
 
   it('renders a Markdown table', () => {

@@ -11,8 +11,10 @@ describe('splitJobs', () => {
     expect(splitJobs(1, 16)).toEqual({ jobs: 1, makeJobs: 16 });
     expect(splitJobs(3, 1)).toEqual({ jobs: 1, makeJobs: 1 });
   });
-  it('warm build dirs (incremental builds, measured faster side by side): one build per CPU, up to the cells', () => {
-    expect(splitJobs(3, 2, undefined, undefined, true)).toEqual({ jobs: 2, makeJobs: 1 });
+  it('warm build dirs (incremental builds, measured faster side by side): up to 1.5 builds per CPU, up to the cells', () => {
+    expect(splitJobs(3, 2, undefined, undefined, true)).toEqual({ jobs: 3, makeJobs: 1 });
+    expect(splitJobs(6, 2, undefined, undefined, true)).toEqual({ jobs: 3, makeJobs: 1 });
+    expect(splitJobs(8, 4, undefined, undefined, true)).toEqual({ jobs: 6, makeJobs: 1 });
     expect(splitJobs(2, 2, undefined, undefined, true)).toEqual({ jobs: 2, makeJobs: 1 });
     expect(splitJobs(3, 8, undefined, undefined, true)).toEqual({ jobs: 3, makeJobs: 3 });
     expect(splitJobs(1, 2, undefined, undefined, true)).toEqual({ jobs: 1, makeJobs: 2 });

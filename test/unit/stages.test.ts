@@ -8,7 +8,7 @@ import { logCommand } from '../../src/cli/log.js';
 import { DEFAULT_MATRIX } from '../../src/cli/options.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import { runMatrix } from '../../src/pipeline.js';
-import { roundStages, stageSecs, stageSummary } from '../../src/pipeline/stages.js';
+import { minutesAndSeconds, roundStages, stageSecs, stageSummary } from '../../src/pipeline/stages.js';
 import { buildJson } from '../../src/report/run-json.js';
 import { cellId, openStore, recordBuild, recordStoreTime, runBuilds, startRun, upsertCommit, type Store } from '../../src/store/db.js';
 import { loadBuild } from '../../src/store/queries.js';
@@ -35,6 +35,9 @@ describe('stage summary (pure)', () => {
 
   it('formats seconds and rounds JSON stage times to milliseconds', () => {
     expect([stageSecs(0), stageSecs(0.0042), stageSecs(0.042), stageSecs(0.42), stageSecs(4.25), stageSecs(125)]).toEqual(['0.0s', '0.004s', '0.04s', '0.4s', '4.3s', '2m05s']);
+    // Rounded before splitting: 119.6 s is 2m00s, never 1m60s (a progress line showed `1m60s`).
+    expect([stageSecs(119.6), stageSecs(60), stageSecs(179.4)]).toEqual(['2m00s', '1m00s', '2m59s']);
+    expect(minutesAndSeconds(3599.5)).toEqual([60, '00']);
     expect(roundStages({ kconfig: 1.23456, kconfigSkipped: false, make: 0.00049 })).toEqual({ kconfig: 1.235, kconfigSkipped: false, make: 0 });
   });
 });
