@@ -41,6 +41,11 @@ function repoPath(tree: string | null): string {
   return tree.replace(/\/\.git\/?$/, '');
 }
 
+/** A full image ID (`sha256:` + 64 hex digits) as engines accept it in `run`; null for anything else (a name, a short ID). */
+export function imageIdRef(image: string | null | undefined): string | null {
+  return image && /^sha256:[0-9a-f]{64}$/.test(image) ? image : null;
+}
+
 /** Shell script (text) that rebuilds the cell at the commit exactly as kmatrix did. */
 export function reproducer(i: ReproducerInput): string {
   const short = i.sha.slice(0, 12);
@@ -50,10 +55,13 @@ export function reproducer(i: ReproducerInput): string {
   const frag = `${out}/kmatrix.fragment`;
   const repo = repoPath(i.tree);
   const container = i.runtime === 'podman' || i.runtime === 'docker';
+  const named = i.cell.toolchain?.image ?? i.cell.image ?? DEFAULT_IMAGE;
+  // The image the build ran in, by ID when the store has it: the cell's matrix name may not be it (`--image X`).
+  const exact = imageIdRef(i.image);
   const settings: ContainerSettings | null = container
     ? {
         engine: i.runtime as 'podman' | 'docker',
-        image: i.cell.toolchain?.image ?? i.cell.image ?? DEFAULT_IMAGE,
+        image: exact ?? named,
         ociRuntime: i.cell.ociRuntime ?? null,
         runFlags: i.cell.runtimeFlags ?? [],
         ccacheDir: null,
@@ -77,7 +85,8 @@ export function reproducer(i: ReproducerInput): string {
   const job = { srcDir: src, buildDir: out, cell: i.cell as Cell };
   const L: string[] = [];
   L.push(`# reproduce ${i.cell.name} at ${short}${i.subject ? ` (${i.subject})` : ''} — ${container ? `${i.runtime} container` : 'host toolchain'}`);
-  if (settings && i.image) L.push(`# image at build time: ${i.image} (${settings.image})`);
+  if (settings && exact) L.push(`# image at build time: ${exact} (by ID; the matrix names ${named}: \`kmatrix image build\` makes it if this ID is gone)`);
+  else if (settings && i.image) L.push(`# image at build time: ${i.image} (${named})`);
   L.push(`git -C ${shq(repo)} worktree add --detach ${shq(src)} ${i.sha} || git -C ${shq(src)} checkout --detach --force ${i.sha}`);
   L.push(`mkdir -p ${shq(out)}`);
   L.push(`cat > ${shq(frag)} <<'EOF'`, ...renderFragment(i.cell.fragment).split('\n').filter(Boolean), 'EOF');

@@ -12,7 +12,7 @@ import { renderJunit, xmlEscape } from '../../src/report/junit.js';
 import { logExcerpts, readLog, renderExcerpts } from '../../src/report/log-excerpt.js';
 import { renderNightlyMarkdown } from '../../src/report/markdown.js';
 import { nightlyNotes, type NightlyReport } from '../../src/report/nightly-report.js';
-import { reproducer, shq } from '../../src/report/reproducer.js';
+import { imageIdRef, reproducer, shq } from '../../src/report/reproducer.js';
 import type { BuildStatus, Diagnostic } from '../../src/types.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
@@ -324,6 +324,20 @@ describe('reproducer', () => {
     }
     expect(r).toContain('# image at build time: sha256:1234');
     expect(shq("a b'c")).toBe(`'a b'\\''c'`);
+  });
+
+  it('container: runs the image by its ID when the store has the full ID (a run with --image X used another image than the matrix names)', () => {
+    const id = `sha256:${'ab'.repeat(32)}`;
+    const r = reproducer({ cell: CELL, sha: SHA, tree: '/home/u/linux', runtime: 'podman', image: id });
+    const makes = r.split('\n').filter((l) => l.includes(' make '));
+    expect(makes).toHaveLength(2);
+    for (const m of makes) expect(m).toContain(` ${id} make -C `);
+    expect(r).not.toContain(' kmatrix/arm-linux-gnueabi:bookworm make ');
+    expect(r).toContain(`# image at build time: ${id} (by ID; the matrix names kmatrix/arm-linux-gnueabi:bookworm`);
+    expect(imageIdRef(id)).toBe(id);
+    expect(imageIdRef('sha256:1234')).toBeNull();
+    expect(imageIdRef('kmatrix/x:y')).toBeNull();
+    expect(imageIdRef(null)).toBeNull();
   });
 
   it('the host reproducer is valid sh (sh -n)', () => {
