@@ -271,7 +271,9 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
         tree: tree.digest,
       })
     : null;
-  const cached = key ? stampHit(stamp, key, existsSync(dotConfig) ? readFileSync(dotConfig, 'utf8') : null) : null;
+  /** The build dir's .config before this build (read once: the stamp check and the comparison with a new candidate). */
+  const current = existsSync(dotConfig) ? readFileSync(dotConfig, 'utf8') : null;
+  const cached = key ? stampHit(stamp, key, current) : null;
   let unmet: Diagnostic[];
   let r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null } = {
     exitCode: 0,
@@ -312,7 +314,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
       return finish('kconfig', r, [], []);
     }
     const fresh = readFileSync(candidatePath, 'utf8');
-    if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== fresh) renameSync(candidatePath, dotConfig);
+    if (current !== fresh) renameSync(candidatePath, dotConfig);
     else rmSync(candidatePath);
     unmet = kconfigDiagnostics(srcDir, srcArch(cell.arch), fresh, cell.fragment);
     if (key) writeStamp(buildDir, { key, config: configDigest(fresh), unmet, ...(tree ? { treeId: tree.id, treeDigest: tree.digest } : {}) });

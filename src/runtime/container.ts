@@ -4,7 +4,7 @@ import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
-import { execLogged, ProcessGroups } from './host.js';
+import { execLogged, firstLine, ProcessGroups } from './host.js';
 import { alive } from './process.js';
 import { unidentified, type ExecResult, type ExecSpec, type Mount, type Runtime, type ToolchainIdentity } from './runtime.js';
 
@@ -347,21 +347,23 @@ export class ContainerRuntime implements Runtime {
     return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
   }
 
+  /** `<program> --version`'s output in a fresh container of the image, or why it could not run. */
+  private async askVersion(program: string): Promise<{ out: string } | { missing: string }> {
+    const argv = runArgv(this.settings, containerName(), { argv: [program, '--version'], cwd: '/', mounts: [] });
+    const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
+    if (r.exitCode === 0) return { out: String(r.stdout) };
+    const f = diagnoseEngineFailure(this.settings, r.exitCode ?? null, String(r.all ?? ''));
+    const why = f ? formatFailure(f) : String(r.all ?? '').trim().split('\n').pop();
+    return { missing: `${program} in ${this.settings.image} (${why})` };
+  }
+
   /** Ask the image for the toolchain's version line(s): one container per program. */
   private async askIdentity(crossCompile: string, toolchain: Toolchain): Promise<string> {
     const cmds = toolchainCommands(toolchain, crossCompile);
-    const version = async (program: string): Promise<{ out: string } | { missing: string }> => {
-      const argv = runArgv(this.settings, containerName(), { argv: [program, '--version'], cwd: '/', mounts: [] });
-      const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
-      if (r.exitCode === 0) return { out: String(r.stdout) };
-      const f = diagnoseEngineFailure(this.settings, r.exitCode ?? null, String(r.all ?? ''));
-      const why = f ? formatFailure(f) : String(r.all ?? '').trim().split('\n').pop();
-      return { missing: `${program} in ${this.settings.image} (${why})` };
-    };
-    const cc = await version(cmds.compiler);
+    const cc = await this.askVersion(cmds.compiler);
     if ('missing' in cc) return `missing: ${cc.missing}`;
     if (cmds.linker === null) return identityLine(cc.out, null) || 'unknown';
-    const ld = await version(cmds.linker);
+    const ld = await this.askVersion(cmds.linker);
     if ('missing' in ld) return `missing: ${ld.missing}`;
     return identityLine(cc.out, ld.out);
   }
@@ -372,9 +374,8 @@ export class ContainerRuntime implements Runtime {
       const pre = await this.preflight();
       if (pre.error) return null;
       const ask = async () => {
-        const argv = runArgv(this.settings, containerName(), { argv: ['ccache', '--version'], cwd: '/', mounts: [] });
-        const r = await execa(argv[0]!, argv.slice(1), { reject: false });
-        return r.exitCode === 0 ? (String(r.stdout).split('\n')[0]?.trim() ?? null) : null;
+        const v = await this.askVersion('ccache');
+        return 'out' in v ? firstLine(v.out) : null;
       };
       return this.fact(pre.id, 'ccache', ask, (x) => x !== null);
     })();

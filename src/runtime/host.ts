@@ -151,7 +151,12 @@ export async function hostCompilerVersion(crossCompile: string): Promise<string>
   return hostToolchainVersion(crossCompile, DEFAULT_TOOLCHAIN);
 }
 
-/** First line of `<program> --version` on the host, or why not. */
+/** The first line of a program's output, trimmed; null when it is empty. */
+export function firstLine(out: string): string | null {
+  return out.split('\n')[0]?.trim() || null;
+}
+
+/** `<program> --version`'s output on the host, or why not. */
 async function hostVersion(program: string): Promise<{ out: string } | { missing: string }> {
   const r = await execa(program, ['--version'], { reject: false });
   if (r.failed || r.exitCode !== 0) return { missing: `${program} (${(r.shortMessage ?? 'not found').split('\n')[0]})` };
@@ -186,9 +191,7 @@ export class HostRuntime implements Runtime {
 
   /** The host's ccache version (cached), null if it has none. */
   ccacheVersion(): Promise<string | null> {
-    this.ccache ??= execa('ccache', ['--version'], { reject: false }).then((r) =>
-      r.failed || r.exitCode !== 0 ? null : (String(r.stdout).split('\n')[0]?.trim() ?? null),
-    );
+    this.ccache ??= hostVersion('ccache').then((v) => ('out' in v ? firstLine(v.out) : null));
     return this.ccache;
   }
 
