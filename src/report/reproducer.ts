@@ -85,7 +85,7 @@ export function reproducer(i: ReproducerInput): string {
   const job = { srcDir: src, buildDir: out, cell: i.cell as Cell };
   const L: string[] = [];
   L.push(`# reproduce ${i.cell.name} at ${short}${i.subject ? ` (${i.subject})` : ''} — ${container ? `${i.runtime} container` : 'host toolchain'}`);
-  if (settings && exact) L.push(`# image at build time: ${exact} (by ID; the matrix names ${named}: \`kmatrix image build\` makes it if this ID is gone)`);
+  if (settings && exact) L.push(`# image at build time: ${exact} (by ID; if this ID is gone, use the matrix's ${named} instead, which \`kmatrix image build\` makes)`);
   else if (settings && i.image) L.push(`# image at build time: ${i.image} (${named})`);
   L.push(`git -C ${shq(repo)} worktree add --detach ${shq(src)} ${i.sha} || git -C ${shq(src)} checkout --detach --force ${i.sha}`);
   L.push(`mkdir -p ${shq(out)}`);
