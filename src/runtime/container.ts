@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
-import { execLogged, firstLine, ProcessGroups } from './host.js';
+import { DEFAULT_TOOLCHAIN, firstLine, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
+import { execLogged, ProcessGroups } from './host.js';
 import { alive } from './process.js';
 import { unidentified, type ExecResult, type ExecSpec, type Mount, type Runtime, type ToolchainIdentity } from './runtime.js';
 
@@ -375,7 +375,7 @@ export class ContainerRuntime implements Runtime {
       if (pre.error) return null;
       const ask = async () => {
         const v = await this.askVersion('ccache');
-        return 'out' in v ? firstLine(v.out) : null;
+        return 'out' in v ? firstLine(v.out) || null : null;
       };
       return this.fact(pre.id, 'ccache', ask, (x) => x !== null);
     })();

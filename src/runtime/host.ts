@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { DEFAULT_TOOLCHAIN, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
+import { DEFAULT_TOOLCHAIN, firstLine, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
 import { alive, killGroup } from './process.js';
 import type { ExecResult, ExecSpec, Runtime, ToolchainIdentity } from './runtime.js';
 
@@ -151,11 +151,6 @@ export async function hostCompilerVersion(crossCompile: string): Promise<string>
   return hostToolchainVersion(crossCompile, DEFAULT_TOOLCHAIN);
 }
 
-/** The first line of a program's output, trimmed; null when it is empty. */
-export function firstLine(out: string): string | null {
-  return out.split('\n')[0]?.trim() || null;
-}
-
 /** `<program> --version`'s output on the host, or why not. */
 async function hostVersion(program: string): Promise<{ out: string } | { missing: string }> {
   const r = await execa(program, ['--version'], { reject: false });
@@ -191,7 +186,7 @@ export class HostRuntime implements Runtime {
 
   /** The host's ccache version (cached), null if it has none. */
   ccacheVersion(): Promise<string | null> {
-    this.ccache ??= hostVersion('ccache').then((v) => ('out' in v ? firstLine(v.out) : null));
+    this.ccache ??= hostVersion('ccache').then((v) => ('out' in v ? firstLine(v.out) || null : null));
     return this.ccache;
   }
 
