@@ -128,6 +128,7 @@ const range = all.slice(all.length - K);
 const warm = all[all.length - K - 1];
 const { loadMatrix } = await import(join(ROOT, 'dist', 'matrix', 'load.js'));
 const { renderFragment } = await import(join(ROOT, 'dist', 'matrix', 'fragment.js'));
+const { WARM_BUILDS_PER_CPU } = await import(join(ROOT, 'dist', 'pipeline.js'));
 const matrix = loadMatrix(join(ROOT, 'matrix', 'zsmalloc-arm.yaml'));
 const cells = matrix.cells.slice(0, C);
 const cellGlob = cells.map((c) => c.name).join(',');
@@ -327,12 +328,12 @@ if (only.has('f')) {
 }
 
 // ---------------------------------------------------------------- --sched: how builds share the CPUs
-// Cells: 1.5 per CPU (3 on 2 cores), as many as the matrix has. Modes: one build at a time at -jN (serial), one
-// build per CPU at -j1 (per-cpu), and when there are more cells than CPUs all of them at once at -j1 (oversubscribed:
-// kmatrix's default for warm build dirs). Cold builds (one commit, ccache off) are compared for the first two modes
+// Cells: kmatrix's WARM_BUILDS_PER_CPU per CPU (1.5: 3 on 2 cores), as many as the matrix has. Modes: one build
+// at a time at -jN (serial), one build per CPU at -j1 (per-cpu), and when there are more cells than CPUs all of
+// them at once at -j1 (oversubscribed: kmatrix's default for warm build dirs). Cold builds (one commit, ccache off) are compared for the first two modes
 // only: a third cold pass would add about C × 2 min and the rule for cold dirs does not oversubscribe.
 if (opt.sched) {
-  const sc = matrix.cells.slice(0, Math.min(Math.floor(NPROC * 1.5), matrix.cells.length));
+  const sc = matrix.cells.slice(0, Math.min(Math.floor(NPROC * WARM_BUILDS_PER_CPU), matrix.cells.length));
   const glob = sc.map((c) => c.name).join(',');
   const off = hasNoCcache ? ['--no-ccache'] : [];
   R.sched = { cells: glob, commits: K };

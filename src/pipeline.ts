@@ -75,6 +75,9 @@ export interface RunResult {
   missing: { commit: CommitInfo; cell: Cell; reason: string }[];
 }
 
+/** Builds at once per CPU when every build dir is warm (measured: see splitJobs; `bench --sched` uses it too). */
+export const WARM_BUILDS_PER_CPU = 1.5;
+
 /**
  * Split the machine: how many builds at once, and make -j for each. Measured on 2 cores (`npm run bench -- --sched`,
  * bench/RESULTS.md). Incremental builds (warm build dirs) are mostly serial work (make reading the tree, kbuild's
@@ -92,7 +95,7 @@ export function splitJobs(
   makeJobs?: number,
   warm = false,
 ): { jobs: number; makeJobs: number } {
-  const j = Math.max(1, jobs ?? Math.min(cells, warm ? Math.floor(cpus * 1.5) : Math.floor(cpus / 2)));
+  const j = Math.max(1, jobs ?? Math.min(cells, warm ? Math.floor(cpus * WARM_BUILDS_PER_CPU) : Math.floor(cpus / 2)));
   return { jobs: j, makeJobs: Math.max(1, makeJobs ?? Math.ceil(cpus / j)) };
 }
 
