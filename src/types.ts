@@ -90,3 +90,34 @@ export interface CcacheStats {
   /** Compilations ccache could not cache (preprocessor errors, unsupported flags…). */
   uncacheable: number;
 }
+
+/** What a run builds: the Kconfig stage only (`--kconfig-only`), or the whole build. */
+export type RunStage = 'kconfig' | 'build';
+
+/** A toolchain as a build records it: the runtime, its image (null on the host) and the compiler's identity line. */
+export interface ToolchainUsed {
+  runtime: string;
+  image: string | null;
+  toolchain: string;
+}
+
+/**
+ * What makes two builds the same build: the source tree, the cell definition (name and config hash), the stage and
+ * the toolchain. The result cache, merge and the in-flight markers all speak it.
+ */
+export interface BuildKey extends ToolchainUsed {
+  treeSha: string;
+  cell: string;
+  configHash: string;
+  stage: RunStage;
+}
+
+/** The build key of a cell (name and config hash) at a source tree, for a stage and a toolchain. */
+export function buildKey(treeSha: string, cell: { name: string; hash: string }, stage: RunStage, tc: ToolchainUsed): BuildKey {
+  return { treeSha, cell: cell.name, configHash: cell.hash, stage, runtime: tc.runtime, image: tc.image, toolchain: tc.toolchain };
+}
+
+/** The key of one place of a run, a cell at a commit (`<sha>\0<cell name>`), for maps and sets of places. */
+export function placeKey(sha: string, cell: string): string {
+  return `${sha}\0${cell}`;
+}

@@ -6,18 +6,15 @@ import { createGzip } from 'node:zlib';
 import { fingerprint } from '../fingerprint.js';
 import { alive } from '../runtime/process.js';
 import { cellId, recordBuild, upsertCommit, type Store } from '../store/db.js';
-import type { CommitInfo, Diagnostic } from '../types.js';
+import type { CommitInfo, Diagnostic, RunStage, ToolchainUsed } from '../types.js';
 
 /** Marker of a build in flight, written next to its log before it starts and removed once it is recorded. */
-export interface InFlight {
+export interface InFlight extends ToolchainUsed {
   pid: number;
   runId: number;
   commit: CommitInfo;
   cell: { name: string; hash: string; definition: unknown };
-  stage: 'kconfig' | 'build';
-  runtime: string;
-  image: string | null;
-  toolchain: string;
+  stage: RunStage;
   startedAt: string;
   /** Final (gzipped) log path. */
   logPath: string;

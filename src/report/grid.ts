@@ -1,7 +1,7 @@
 /** The history grid: commits (rows, newest first) × cells (columns), with first-failing markers (pure). */
 import { cellToolchains, splitCellName } from '../compare/toolchains.js';
 import { cellLabels, diagnosticLine } from './diagnostic.js';
-import type { BuildStatus, Diagnostic } from '../types.js';
+import { placeKey, type BuildStatus, type Diagnostic } from '../types.js';
 import type { LogExcerpt } from './log-excerpt.js';
 
 /** A row of the grid. */
@@ -56,10 +56,10 @@ export function historyGrid(
   builds: readonly HistoryBuild[],
   meta: { title?: string; generatedAt?: string; notes?: string[] } = {},
 ): HistoryGrid {
-  const at = new Map(builds.map((b) => [`${b.commitSha}\0${b.cell}`, b]));
+  const at = new Map(builds.map((b) => [placeKey(b.commitSha, b.cell), b]));
   const entries: HistoryEntry[][] = commits.map((c) =>
     cells.map((cell) => {
-      const b = at.get(`${c.sha}\0${cell}`) ?? null;
+      const b = at.get(placeKey(c.sha, cell)) ?? null;
       return { status: b?.status ?? null, firstFailing: false, build: b };
     }),
   );

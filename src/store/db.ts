@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { BuildStatus, CcacheStats, CommitInfo, Diagnostic, StageTimes } from '../types.js';
+import type { BuildKey, BuildStatus, CcacheStats, CommitInfo, Diagnostic, RunStage, StageTimes, ToolchainUsed } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** An open result store. */
@@ -218,18 +218,15 @@ export function cellId(db: Store, name: string, configHash: string, definition: 
 }
 
 /** Fields every build row has, as written and as read back. */
-interface BuildFields {
+interface BuildFields extends ToolchainUsed {
   commitSha: string;
   status: BuildStatus;
-  stage: 'kconfig' | 'build';
+  stage: RunStage;
   exitCode: number | null;
   timedOut: boolean;
   seconds: number;
   startedAt: string;
   logPath: string | null;
-  runtime: string;
-  image: string | null;
-  toolchain: string;
 }
 
 /** One finished build to record. */
@@ -348,7 +345,8 @@ export interface StoredBuild extends BuildFields {
   ccache: CcacheStats | null;
 }
 
-const BUILD_COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
+/** The SELECT list of a build (builds alias `b`, cells alias `c`) as a StoredBuild row; every read of builds starts from it. */
+export const BUILD_COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
   b.status, b.stage, b.exit_code AS exitCode, b.timed_out AS timedOut, b.seconds, b.started_at AS startedAt,
   b.log_path AS logPath, b.runtime, b.image, b.toolchain, ${STAGE_SELECT}`;
 
@@ -359,7 +357,8 @@ export function withStages<T>(row: Record<string, unknown>): T & { stages: Stage
   return { ...(rest as T), ...stagesOf(row) };
 }
 
-function toBuild(row: Record<string, unknown>): StoredBuild {
+/** A row read with BUILD_COLUMNS → a StoredBuild (other columns of the row are kept as they are). */
+export function toBuild(row: Record<string, unknown>): StoredBuild {
   return { ...withStages<StoredBuild>(row), timedOut: row['timedOut'] === 1 };
 }
 
@@ -368,7 +367,7 @@ export function latestBuild(
   db: Store,
   commitSha: string,
   cell: string,
-  opts: { configHash?: string; stage?: 'kconfig' | 'build' } = {},
+  opts: { configHash?: string; stage?: RunStage } = {},
 ): StoredBuild | null {
   const row = db
     .prepare(
@@ -392,24 +391,12 @@ export function runBuilds(db: Store, runId: number): StoredBuild[] {
   ).map(toBuild);
 }
 
+/** The diagnostics of one build (its id the one parameter) as Diagnostic rows, in recorded order. */
+export const DIAGNOSTIC_SELECT = `SELECT kind, severity, file, line, "column" AS "column", symbol, module, message, fingerprint FROM diagnostics WHERE build_id = ? ORDER BY id`;
+
 /** The diagnostics of one build, in recorded order. */
 export function buildDiagnostics(db: Store, buildId: number): Diagnostic[] {
-  return db
-    .prepare(
-      `SELECT kind, severity, file, line, "column" AS "column", symbol, module, message, fingerprint FROM diagnostics WHERE build_id = ? ORDER BY id`,
-    )
-    .all(buildId) as Diagnostic[];
-}
-
-/** What makes two builds the same build: the source tree, the cell definition and the toolchain. */
-export interface BuildKey {
-  treeSha: string;
-  cell: string;
-  configHash: string;
-  stage: 'kconfig' | 'build';
-  runtime: string;
-  image: string | null;
-  toolchain: string;
+  return db.prepare(DIAGNOSTIC_SELECT).all(buildId) as Diagnostic[];
 }
 
 /** The latest non-ERROR build with this key (any commit with the same tree), for the result cache. */

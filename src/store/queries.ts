@@ -1,7 +1,7 @@
 /** Read queries for diff, nightly and report (the write side lives in db.ts). */
 import type { Cell } from '../matrix/load.js';
-import type { CommitInfo, Diagnostic } from '../types.js';
-import { buildDiagnostics, STAGE_SELECT, withStages, type Store, type StoredBuild } from './db.js';
+import type { CommitInfo, Diagnostic, RunStage } from '../types.js';
+import { BUILD_COLUMNS, buildDiagnostics, toBuild, type Store, type StoredBuild } from './db.js';
 
 /** A stored build with everything reports need: diagnostics, the cell definition, the tree and commit subject. */
 export interface LoadedBuild extends StoredBuild {
@@ -13,10 +13,7 @@ export interface LoadedBuild extends StoredBuild {
   subject: string;
 }
 
-const COLUMNS = `b.id, b.run_id AS runId, b.commit_sha AS commitSha, c.name AS cell, c.config_hash AS configHash,
-  b.status, b.stage, b.exit_code AS exitCode, b.timed_out AS timedOut, b.seconds, b.started_at AS startedAt,
-  b.log_path AS logPath, b.runtime, b.image, b.toolchain, c.definition AS definitionJson, r.tree AS tree,
-  COALESCE(m.subject, '') AS subject, ${STAGE_SELECT}`;
+const COLUMNS = `${BUILD_COLUMNS}, c.definition AS definitionJson, r.tree AS tree, COALESCE(m.subject, '') AS subject`;
 const FROM = `FROM builds b JOIN cells c ON c.id = b.cell_id LEFT JOIN runs r ON r.id = b.run_id LEFT JOIN commits m ON m.sha = b.commit_sha`;
 
 function parseDefinition(json: unknown): Cell | null {
@@ -29,10 +26,8 @@ function parseDefinition(json: unknown): Cell | null {
 
 function toLoaded(db: Store, row: Record<string, unknown>): LoadedBuild {
   const { definitionJson, ...rest } = row;
-  const b = { ...withStages<LoadedBuild>(rest), timedOut: row['timedOut'] === 1 };
-  b.definition = parseDefinition(definitionJson);
-  b.diagnostics = buildDiagnostics(db, b.id);
-  return b;
+  const b = toBuild(rest) as LoadedBuild;
+  return { ...b, definition: parseDefinition(definitionJson), diagnostics: buildDiagnostics(db, b.id) };
 }
 
 /** One build by id, with diagnostics and definition. */
@@ -46,7 +41,7 @@ export interface BuildFilter {
   configHash?: string;
   /** Runtime name the build ran under (`host`, `podman`, `docker`). */
   runtime?: string;
-  stage?: 'kconfig' | 'build';
+  stage?: RunStage;
   /** With `toolchain`: the exact toolchain identity (image ID, compiler version line) the build was made with. */
   image?: string | null;
   toolchain?: string;
