@@ -21,9 +21,10 @@ import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
 import { DEFAULT_TOOLCHAIN, makeVariables, toolchainCommands } from '../matrix/toolchain.js';
-import { unidentified, type Runtime, type ToolchainIdentity } from '../runtime/runtime.js';
+import { unidentified, type ExecResult, type Runtime, type ToolchainIdentity } from '../runtime/runtime.js';
+import { mark, since, timed } from '../timed.js';
 import type { CommitInfo } from '../types.js';
-import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
+import type { BuildStatus, CcacheStats, Diagnostic, RunStage, StageTimes } from '../types.js';
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
 import { CCACHE_STATS_LOG, ccacheEnv, ccacheMakeVars, commonDir, pinnedBuildEnv, readStatsLog } from './ccache.js';
 import { applyFragment } from './config-file.js';
@@ -141,11 +142,6 @@ async function compressLog(plain: string, gz: string): Promise<string> {
   return gz;
 }
 
-/** Seconds since a process.hrtime.bigint() mark. */
-function since(t: bigint): number {
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
 /**
  * The worktree HEAD's tree and the digest of its Kconfig input lines; null if git cannot tell (then the stage always runs).
  * From the stamp's tree a `git diff-tree` of the changed paths (milliseconds) usually shows no Kconfig input changed;
@@ -169,13 +165,58 @@ async function kconfigTree(srcDir: string, stamp: KconfigStamp | null): Promise<
   }
 }
 
+/** How a command of the build ended (what finish records of it). */
+type Ended = Pick<ExecResult, 'exitCode' | 'timedOut' | 'aborted' | 'infraError'>;
+
+/** A command that was not run (a skipped or file-based Kconfig step). */
+const NOT_RUN: Ended = { exitCode: 0, timedOut: false, aborted: false, infraError: null };
+
+/** What the stages of one build share: the job, its plain log, its make command line and runner, its stage times. */
+interface Building {
+  job: BuildJob;
+  startedAt: string;
+  t0: bigint;
+  plainLog: string;
+  stages: StageTimes;
+  /** The ccache setup when this build goes through ccache (asked for, and present where the build runs). */
+  cc: { dir: string; enabled: boolean } | null;
+  statsLog: string;
+  mk(extra: string[]): string[];
+  exec(argv: string[]): Promise<ExecResult>;
+}
+
 /**
- * Configure (base + fragments → .config, verified) and build one cell; the log is compressed, not yet classified.
- * The Kconfig stage is skipped when the build dir's stamp shows the same inputs produced its current .config.
+ * ccache: the same CC on every make of this build dir, on or off (off = CCACHE_DISABLE), so kbuild never rebuilds for
+ * it. A missing compiler is not wrapped: kbuild then names the compiler it cannot find (`ccache <missing gcc>` passes
+ * its `command -v` check and the first complaint would be about the linker). Says in the log what it chose.
  */
-export async function buildCell(job: BuildJob): Promise<RawBuild> {
+async function ccacheSetup(job: BuildJob, plainLog: string): Promise<{ cc: Building['cc']; statsLog: string; ccVars: string[]; env: Record<string, string> }> {
+  const { cell, srcDir, buildDir } = job;
+  const compilerMissing = unidentified(job.toolchain.compiler);
+  const ccacheVersion = job.ccache && !compilerMissing ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
+  const cc = job.ccache && ccacheVersion ? job.ccache : null;
+  const statsLog = join(buildDir, CCACHE_STATS_LOG);
+  rmSync(statsLog, { force: true });
+  const ccVars = cc ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile, toolchainCommands(cell.toolchain, cell.crossCompile).compiler) : [];
+  if (cc) mkdirSync(cc.dir, { recursive: true });
+  const env = { ...pinnedBuildEnv(), ...(cc ? ccacheEnv({ dir: cc.dir, baseDir: commonDir(srcDir, buildDir), statsLog, enabled: cc.enabled }) : {}) };
+  if (job.ccache) {
+    appendFileSync(
+      plainLog,
+      ccacheVersion
+        ? `kmatrix: ${ccacheVersion}${job.ccache.enabled ? ` (cache ${job.ccache.dir})` : ' (disabled: --no-ccache)'}\n`
+        : compilerMissing
+          ? `kmatrix: the compiler is missing (${job.toolchain.compiler}): not wrapped in ccache\n`
+          : `kmatrix: no ccache where this build runs: compiling without it\n`,
+    );
+  }
+  return { cc, statsLog, ccVars, env };
+}
+
+/** Create the build and log dirs, start the log, set up ccache: everything the stages share. */
+async function startBuilding(job: BuildJob): Promise<Building> {
   const startedAt = new Date().toISOString();
-  const t0 = process.hrtime.bigint();
+  const t0 = mark();
   const { cell, srcDir, buildDir } = job;
   mkdirSync(buildDir, { recursive: true });
   mkdirSync(dirname(job.logPath), { recursive: true });
@@ -189,75 +230,40 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
     { path: srcDir, readOnly: true },
     { path: buildDir, readOnly: false },
   ];
-  const timeoutMs = cell.timeout * 1000;
-  // ccache: the same CC on every make of this build dir, on or off (off = CCACHE_DISABLE), so kbuild never rebuilds for it.
-  // A missing compiler is not wrapped: kbuild then names the compiler it cannot find (`ccache <missing gcc>` passes its
-  // `command -v` check and the first complaint would be about the linker).
-  const compilerMissing = unidentified(job.toolchain.compiler);
-  const ccacheVersion = job.ccache && !compilerMissing ? ((await job.runtime.ccacheVersion?.()) ?? null) : null;
-  /** The ccache setup when this build goes through ccache (asked for, and present where the build runs). */
-  const cc = job.ccache && ccacheVersion ? job.ccache : null;
-  const statsLog = join(buildDir, CCACHE_STATS_LOG);
-  rmSync(statsLog, { force: true });
-  const ccVars = cc ? ccacheMakeVars(cell.toolchain.family, cell.crossCompile, toolchainCommands(cell.toolchain, cell.crossCompile).compiler) : [];
-  if (cc) mkdirSync(cc.dir, { recursive: true });
-  const env = {
-    ...pinnedBuildEnv(),
-    ...(cc ? ccacheEnv({ dir: cc.dir, baseDir: commonDir(srcDir, buildDir), statsLog, enabled: cc.enabled }) : {}),
+  const { cc, statsLog, ccVars, env } = await ccacheSetup(job, plainLog);
+  return {
+    ...{ job, startedAt, t0, plainLog, stages: {}, cc, statsLog },
+    mk: (extra) => makeArgv(job, [...ccVars, ...extra]),
+    exec: (argv) => {
+      appendFileSync(plainLog, `$ ${argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
+      return job.runtime.exec({ argv, cwd: buildDir, env, mounts, logFile: plainLog, timeoutMs: cell.timeout * 1000, signal: job.signal });
+    },
   };
-  if (job.ccache) {
-    appendFileSync(
-      plainLog,
-      ccacheVersion
-        ? `kmatrix: ${ccacheVersion}${job.ccache.enabled ? ` (cache ${job.ccache.dir})` : ' (disabled: --no-ccache)'}\n`
-        : compilerMissing
-          ? `kmatrix: the compiler is missing (${job.toolchain.compiler}): not wrapped in ccache\n`
-          : `kmatrix: no ccache where this build runs: compiling without it\n`,
-    );
-  }
-  const mk = (extra: string[]) => makeArgv(job, [...ccVars, ...extra]);
-  const exec = (argv: string[]) => {
-    appendFileSync(plainLog, `$ ${argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
-    return job.runtime.exec({ argv, cwd: buildDir, env, mounts, logFile: plainLog, timeoutMs, signal: job.signal });
-  };
-  const stages: StageTimes = {};
-  const finish = async (
-    stage: 'kconfig' | 'build',
-    r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null },
-    kconfig: Diagnostic[],
-    missingArtifacts: string[],
-  ): Promise<RawBuild> => {
-    const ccache = cc?.enabled ? readStatsLog(statsLog) : null;
-    if (ccache) appendFileSync(plainLog, `kmatrix: ccache: ${ccache.hits} hits, ${ccache.misses} misses, ${ccache.uncacheable} uncacheable\n`);
-    const seconds = since(t0);
-    const logTail = tail(plainLog);
-    const tc = process.hrtime.bigint();
-    const logPath = await compressLog(plainLog, job.logPath);
-    stages.compress = since(tc);
-    return {
-      stage,
-      exitCode: r.exitCode,
-      timedOut: r.timedOut,
-      aborted: r.aborted,
-      infraError: r.infraError,
-      abortReason: job.signal?.reason,
-      kconfig,
-      missingArtifacts,
-      seconds,
-      startedAt,
-      logTail,
-      logPath,
-      roots: [srcDir, buildDir],
-      dirs: [buildDir, dirname(job.logPath)],
-      stages,
-      ccache,
-    };
-  };
+}
 
-  // --- Kconfig stage: skipped when its inputs are those that made the current .config; else write a candidate
-  // config and keep the old .config (and its mtime) when unchanged.
-  job.onStage?.('kconfig');
-  const tk = process.hrtime.bigint();
+/** End a build: ccache's counts, the log's tail, the log compressed; the RawBuild of what happened. */
+async function finish(b: Building, stage: RunStage, r: Ended, kconfig: Diagnostic[], missingArtifacts: string[]): Promise<RawBuild> {
+  const { job, plainLog, stages } = b;
+  const ccache = b.cc?.enabled ? readStatsLog(b.statsLog) : null;
+  if (ccache) appendFileSync(plainLog, `kmatrix: ccache: ${ccache.hits} hits, ${ccache.misses} misses, ${ccache.uncacheable} uncacheable\n`);
+  const seconds = since(b.t0);
+  const logTail = tail(plainLog);
+  const logPath = await timed(stages, 'compress', () => compressLog(plainLog, job.logPath));
+  const { exitCode, timedOut, aborted, infraError } = r;
+  return {
+    ...{ stage, exitCode, timedOut, aborted, infraError, abortReason: job.signal?.reason, kconfig, missingArtifacts },
+    ...{ seconds, startedAt: b.startedAt, logTail, logPath, roots: [job.srcDir, job.buildDir], dirs: [job.buildDir, dirname(job.logPath)], stages, ccache },
+  };
+}
+
+/**
+ * The Kconfig stage: skipped when its inputs are those that made the current .config; else write a candidate config
+ * and keep the old .config (and its mtime) when unchanged. Returns the requested symbols that did not stick, or null
+ * with how the failing command ended.
+ */
+async function kconfigStage(b: Building): Promise<{ r: Ended; unmet: Diagnostic[] | null }> {
+  const { job, stages, plainLog } = b;
+  const { cell, srcDir, buildDir } = job;
   const dotConfig = join(buildDir, '.config');
   const fragmentText = renderFragment(cell.fragment);
   const stamp = readStamp(buildDir);
@@ -266,7 +272,7 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
     ? kconfigKey({
         base: cell.base.startsWith('/') ? readFileSync(cell.base, 'utf8') : cell.base,
         fragment: fragmentText,
-        make: mk([]),
+        make: b.mk([]),
         compiler: `${job.toolchain.runtime} ${job.toolchain.image ?? ''} ${job.toolchain.compiler}`,
         tree: tree.digest,
       })
@@ -274,60 +280,62 @@ export async function buildCell(job: BuildJob): Promise<RawBuild> {
   /** The build dir's .config before this build (read once: the stamp check and the comparison with a new candidate). */
   const current = existsSync(dotConfig) ? readFileSync(dotConfig, 'utf8') : null;
   const cached = key ? stampHit(stamp, key, current) : null;
-  let unmet: Diagnostic[];
-  let r: { exitCode: number | null; timedOut: boolean; aborted: boolean; infraError: string | null } = {
-    exitCode: 0,
-    timedOut: false,
-    aborted: false,
-    infraError: null,
-  };
   if (cached) {
     appendFileSync(plainLog, `kmatrix: Kconfig stage skipped: base, fragment, toolchain and Kconfig files unchanged since .config was made (${key!.slice(0, 12)})\n`);
-    unmet = cached;
     stages.kconfigSkipped = true;
     // Same inputs at this tree: remember it, so the next build's diff-tree starts here.
     if (tree && stamp && stamp.treeId !== tree.id) writeStamp(buildDir, { key: stamp.key, config: stamp.config, unmet: stamp.unmet, treeId: tree.id, treeDigest: tree.digest });
-  } else {
-    clearStamp(buildDir);
-    const candidate = '.config.kmatrix';
-    const candidatePath = join(buildDir, candidate);
-    const fragmentPath = join(buildDir, 'kmatrix.fragment');
-    writeFileSync(fragmentPath, fragmentText);
-    rmSync(candidatePath, { force: true });
-    const kc = [`KCONFIG_CONFIG=${candidate}`];
-    if (isAllConfigTarget(cell.base)) {
-      r = await exec(mk([...kc, `KCONFIG_ALLCONFIG=${fragmentPath}`, cell.base]));
-    } else {
-      if (cell.base.startsWith('/')) {
-        writeFileSync(candidatePath, readFileSync(cell.base));
-      } else {
-        r = await exec(mk([...kc, cell.base]));
-      }
-      if (r.exitCode === 0 && existsSync(candidatePath)) {
-        writeFileSync(candidatePath, applyFragment(readFileSync(candidatePath, 'utf8'), cell.fragment));
-        r = await exec(mk([...kc, 'olddefconfig']));
-      }
-    }
-    if (r.exitCode !== 0 || !existsSync(candidatePath)) {
-      stages.kconfig = since(tk);
-      stages.kconfigSkipped = false;
-      return finish('kconfig', r, [], []);
-    }
-    const fresh = readFileSync(candidatePath, 'utf8');
-    if (current !== fresh) renameSync(candidatePath, dotConfig);
-    else rmSync(candidatePath);
-    unmet = kconfigDiagnostics(srcDir, srcArch(cell.arch), fresh, cell.fragment);
-    if (key) writeStamp(buildDir, { key, config: configDigest(fresh), unmet, ...(tree ? { treeId: tree.id, treeDigest: tree.digest } : {}) });
-    stages.kconfigSkipped = false;
+    return { r: NOT_RUN, unmet: cached };
   }
-  stages.kconfig = since(tk);
-  if (job.kconfigOnly) return finish('kconfig', r, unmet, []);
+  clearStamp(buildDir);
+  const candidatePath = join(buildDir, CANDIDATE);
+  const r = await makeCandidate(b, candidatePath);
+  if (r.exitCode !== 0 || !existsSync(candidatePath)) return { r, unmet: null };
+  const fresh = readFileSync(candidatePath, 'utf8');
+  if (current !== fresh) renameSync(candidatePath, dotConfig);
+  else rmSync(candidatePath);
+  const unmet = kconfigDiagnostics(srcDir, srcArch(cell.arch), fresh, cell.fragment);
+  if (key) writeStamp(buildDir, { key, config: configDigest(fresh), unmet, ...(tree ? { treeId: tree.id, treeDigest: tree.digest } : {}) });
+  stages.kconfigSkipped = false;
+  return { r, unmet };
+}
 
-  // --- Build stage.
+/** The candidate .config a Kconfig stage writes before it replaces .config. */
+const CANDIDATE = '.config.kmatrix';
+
+/** Write the candidate config: an all*config target with the fragment as KCONFIG_ALLCONFIG, else the base (a target or a file) + fragment + olddefconfig. */
+async function makeCandidate(b: Building, candidatePath: string): Promise<Ended> {
+  const { cell, buildDir } = b.job;
+  const fragmentPath = join(buildDir, 'kmatrix.fragment');
+  writeFileSync(fragmentPath, renderFragment(cell.fragment));
+  rmSync(candidatePath, { force: true });
+  const kc = [`KCONFIG_CONFIG=${CANDIDATE}`];
+  if (isAllConfigTarget(cell.base)) return b.exec(b.mk([...kc, `KCONFIG_ALLCONFIG=${fragmentPath}`, cell.base]));
+  let r: Ended = NOT_RUN;
+  if (cell.base.startsWith('/')) writeFileSync(candidatePath, readFileSync(cell.base));
+  else r = await b.exec(b.mk([...kc, cell.base]));
+  if (r.exitCode === 0 && existsSync(candidatePath)) {
+    writeFileSync(candidatePath, applyFragment(readFileSync(candidatePath, 'utf8'), cell.fragment));
+    r = await b.exec(b.mk([...kc, 'olddefconfig']));
+  }
+  return r;
+}
+
+/**
+ * Configure (base + fragments → .config, verified) and build one cell; the log is compressed, not yet classified.
+ * The Kconfig stage is skipped when the build dir's stamp shows the same inputs produced its current .config.
+ */
+export async function buildCell(job: BuildJob): Promise<RawBuild> {
+  const b = await startBuilding(job);
+  job.onStage?.('kconfig');
+  const k = await timed(b.stages, 'kconfig', () => kconfigStage(b));
+  if (k.unmet === null) {
+    b.stages.kconfigSkipped = false;
+    return finish(b, 'kconfig', k.r, [], []);
+  }
+  if (job.kconfigOnly) return finish(b, 'kconfig', k.r, k.unmet, []);
   job.onStage?.('build');
-  const tm = process.hrtime.bigint();
-  r = await exec(mk(['-k', `-j${job.makeJobs}`, ...cell.targets]));
-  stages.make = since(tm);
-  const missing = cell.artifacts.filter((a) => !existsSync(join(buildDir, a)));
-  return finish('build', r, unmet, missing);
+  const r = await timed(b.stages, 'make', () => b.exec(b.mk(['-k', `-j${job.makeJobs}`, ...job.cell.targets])));
+  const missing = job.cell.artifacts.filter((a) => !existsSync(join(job.buildDir, a)));
+  return finish(b, 'build', r, k.unmet, missing);
 }
