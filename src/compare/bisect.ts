@@ -70,148 +70,154 @@ export async function startBisect(ctx: BuildContext, r: BisectRequest, onStep?: 
   return runBisect({ ...ctx, bisect: loadBisect(ctx.store, { id })!, cell: r.cell, onStep });
 }
 
+/** A bisect under way: its row (target set once the endpoints are verified), its steps and what it has loaded. */
+interface Bisecting {
+  o: BisectOptions;
+  row: BisectRow;
+  steps: StepRow[];
+  verdicts: Map<string, Verdict>;
+  builds: Map<string, LoadedBuild>;
+}
+
+/** A built (or reused) commit of the bisected cell, with the seconds its build took (0: reused). */
+interface Built {
+  b: LoadedBuild;
+  seconds: number;
+}
+
+/** Build (or reuse) one or more commits of the cell; stored ERROR builds are built again. */
+async function buildCommits(x: Bisecting, shas: string[]): Promise<Map<string, Built>> {
+  const { o, row } = x;
+  const { store, cell } = o;
+  const t0 = Date.now();
+  const out = new Map<string, Built>();
+  const todo: string[] = [];
+  for (const sha of shas) {
+    const had = storedBuild(store, sha, cell, row.runtime);
+    if (had && had.status !== 'ERROR') out.set(sha, { b: had, seconds: 0 });
+    else todo.push(sha);
+  }
+  if (todo.length && !o.signal?.aborted) {
+    const { bisect: _row, cell: _cell, onStep: _on, ...ctx } = o;
+    const got = await ensureBuilds({
+      ...ctx,
+      cells: [cell],
+      shas: todo,
+      runtimeName: row.runtime,
+      // Only a stored ERROR is built again; otherwise runMatrix's result cache still applies.
+      rebuild: todo.some((sha) => storedBuild(store, sha, cell, row.runtime)?.status === 'ERROR'),
+      jobs: 1,
+    });
+    const secs = (Date.now() - t0) / 1000 / todo.length;
+    for (const sha of todo) {
+      const b = got.builds.get(sha)?.[0];
+      if (b && !(o.signal?.aborted && b.status === 'ERROR')) out.set(sha, { b, seconds: secs });
+    }
+  }
+  for (const [sha, got] of out) x.builds.set(sha, got.b);
+  return out;
+}
+
+/** Record one step as it ends. */
+function step(x: Bisecting, s: StepRow): void {
+  recordStep(x.o.store, x.row.id, s);
+  x.steps.push(s);
+  x.verdicts.set(s.sha, s.verdict);
+  x.o.onStep?.(s, x.steps.length);
+}
+
+/** The build of a commit: loaded already, the one its step recorded, or the stored one. */
+function buildOf(x: Bisecting, sha: string): LoadedBuild | null {
+  if (x.builds.has(sha)) return x.builds.get(sha)!;
+  const id = x.steps.find((s) => s.sha === sha)?.buildId;
+  const b = id ? loadBuild(x.o.store, id) : storedBuild(x.o.store, sha, x.o.cell, x.row.runtime);
+  if (b) x.builds.set(sha, b);
+  return b;
+}
+
+/** End (or pause, state running) the bisect: record its result unless running, and gather what the renderers show. */
+function finish(x: Bisecting, state: BisectState, extra: Partial<BisectResultDoc>): BisectOutcome {
+  const { store } = x.o;
+  const skipped = x.steps.filter((s) => s.verdict === 'skip').map((s) => s.sha);
+  const doc: BisectResultDoc = {
+    ...{ id: x.row.id, state, firstBad: null, candidates: [], target: x.row.target ?? [], builds: x.steps.length, skipped },
+    ...{ seconds: Math.round(x.steps.reduce((a, s) => a + s.seconds, 0) * 10) / 10, message: null, ...extra },
+  };
+  if (state !== 'running') updateBisect(store, x.row.id, { state, result: doc });
+  const row = (x.row = { ...x.row, state, result: state !== 'running' ? doc : null });
+  const commits = new Map<string, CommitInfo>();
+  for (const s of [...x.steps.map((st) => st.sha), row.good, row.bad, ...doc.candidates]) {
+    const c = storedCommit(store, s);
+    if (c) commits.set(s, c);
+  }
+  const failing = buildOf(x, row.reverse ? row.good : row.bad);
+  const targetDiagnostics = failing ? targetHits(failing, new Set(row.target ?? [])) : [];
+  const answerBuild = doc.firstBad ? buildOf(x, doc.firstBad.sha) : null;
+  return { row, doc, steps: x.steps, targetDiagnostics, answerBuild, commits };
+}
+
+/** Why the endpoints do not behave as claimed (and the one that lied, recorded as skip), or null when they do. */
+function endpointProblem(row: BisectRow, failing: LoadedBuild, passing: LoadedBuild, target: Diagnostic[]): { invalid: string; liar: string } | null {
+  const fl = row.reverse ? '--good' : '--bad';
+  const pl = row.reverse ? '--bad' : '--good';
+  const what = row.match ? `nothing matching '${row.match}'` : `no error that ${pl} lacks`;
+  if (target.length === 0) return { invalid: `${fl} ${short(failing.commitSha)} (${failing.status}) shows ${what}: nothing to bisect`, liar: failing.commitSha };
+  // The passing endpoint may FAIL with other errors; it must not show the target.
+  const hits = targetHits(passing, new Set(target.map((d) => d.fingerprint)));
+  if (hits.length) return { invalid: `${pl} ${short(passing.commitSha)} already shows the target (${hits.map((d) => d.message).join('; ')})`, liar: passing.commitSha };
+  return null;
+}
+
+/** The endpoints: build both, derive the target, check GOOD/BAD behave as claimed; an outcome when the bisect stops here. */
+async function verifyEndpoints(x: Bisecting): Promise<BisectOutcome | null> {
+  const got = await buildCommits(x, [x.row.good, x.row.bad]);
+  const g = got.get(x.row.good);
+  const b = got.get(x.row.bad);
+  if (!g || !b) return finish(x, 'running', { message: 'interrupted while building the endpoints' });
+  // An endpoint that could not be built (infrastructure ERROR) says nothing about the target: stop, resumable.
+  const broken = [g.b, b.b].filter((e) => e.status === 'ERROR');
+  if (broken.length) {
+    const why = broken.map((e) => `${short(e.commitSha)}: ${e.diagnostics.find((d) => d.severity === 'error')?.message ?? 'ERROR'}`);
+    return finish(x, 'running', { message: `an endpoint could not be built (ERROR, not a verdict): ${why.join('; ')}` });
+  }
+  const [failing, passing] = x.row.reverse ? [g.b, b.b] : [b.b, g.b];
+  const target = targetOf(failing, passing, x.row.match ? parseMatch(x.row.match) : null);
+  const problem = endpointProblem(x.row, failing, passing, target);
+  x.row = { ...x.row, target: target.map((d) => d.fingerprint) };
+  updateBisect(x.o.store, x.row.id, { target: x.row.target! });
+  if (!x.verdicts.has(x.row.good)) step(x, { sha: x.row.good, verdict: problem?.liar === x.row.good ? 'skip' : 'good', buildId: g.b.id, seconds: g.seconds });
+  if (!x.verdicts.has(x.row.bad)) step(x, { sha: x.row.bad, verdict: problem?.liar === x.row.bad ? 'skip' : 'bad', buildId: b.b.id, seconds: b.seconds });
+  return problem ? finish(x, 'invalid', { message: problem.invalid }) : null;
+}
+
 /** Run (or resume) a bisect to its end or until interrupted; every step is recorded as it ends. */
 export async function runBisect(o: BisectOptions): Promise<BisectOutcome> {
-  const { store, cell } = o;
-  let row = o.bisect;
-  const steps = bisectSteps(store, row.id);
-  const verdicts = new Map<string, Verdict>(steps.map((s) => [s.sha, s.verdict]));
-  const builds = new Map<string, LoadedBuild>();
-  const commits = new Map<string, CommitInfo>();
-
-  /** Build (or reuse) one or more commits of the cell; stored ERROR builds are built again. */
-  const build = async (shas: string[]): Promise<Map<string, { b: LoadedBuild; seconds: number }>> => {
-    const t0 = Date.now();
-    const out = new Map<string, { b: LoadedBuild; seconds: number }>();
-    const todo: string[] = [];
-    for (const sha of shas) {
-      const had = storedBuild(store, sha, cell, row.runtime);
-      if (had && had.status !== 'ERROR') out.set(sha, { b: had, seconds: 0 });
-      else todo.push(sha);
-    }
-    if (todo.length && !o.signal?.aborted) {
-      const { bisect: _row, cell: _cell, onStep: _on, ...ctx } = o;
-      const got = await ensureBuilds({
-        ...ctx,
-        cells: [cell],
-        shas: todo,
-        runtimeName: row.runtime,
-        // Only a stored ERROR is built again; otherwise runMatrix's result cache still applies.
-        rebuild: todo.some((sha) => storedBuild(store, sha, cell, row.runtime)?.status === 'ERROR'),
-        jobs: 1,
-      });
-      const secs = (Date.now() - t0) / 1000 / todo.length;
-      for (const sha of todo) {
-        const b = got.builds.get(sha)?.[0];
-        if (b && !(o.signal?.aborted && b.status === 'ERROR')) out.set(sha, { b, seconds: secs });
-      }
-    }
-    for (const [sha, x] of out) builds.set(sha, x.b);
-    return out;
-  };
-  const step = (s: StepRow) => {
-    recordStep(store, row.id, s);
-    steps.push(s);
-    verdicts.set(s.sha, s.verdict);
-    o.onStep?.(s, steps.length);
-  };
-  const buildOf = (sha: string): LoadedBuild | null => {
-    if (builds.has(sha)) return builds.get(sha)!;
-    const id = steps.find((s) => s.sha === sha)?.buildId;
-    const b = id ? loadBuild(store, id) : storedBuild(store, sha, cell, row.runtime);
-    if (b) builds.set(sha, b);
-    return b;
-  };
-  const finish = (state: BisectState, extra: Partial<BisectResultDoc>): BisectOutcome => {
-    const skipped = steps.filter((s) => s.verdict === 'skip').map((s) => s.sha);
-    const doc: BisectResultDoc = {
-      id: row.id,
-      state,
-      firstBad: null,
-      candidates: [],
-      target: row.target ?? [],
-      builds: steps.length,
-      skipped,
-      seconds: Math.round(steps.reduce((a, s) => a + s.seconds, 0) * 10) / 10,
-      message: null,
-      ...extra,
-    };
-    if (state !== 'running') updateBisect(store, row.id, { state, result: doc });
-    row = { ...row, state, result: state !== 'running' ? doc : null };
-    for (const s of [...steps.map((x) => x.sha), row.good, row.bad, ...doc.candidates]) {
-      const c = storedCommit(store, s);
-      if (c) commits.set(s, c);
-    }
-    const failing = buildOf(row.reverse ? row.good : row.bad);
-    const target = new Set(row.target ?? []);
-    const targetDiagnostics = failing ? targetHits(failing, target) : [];
-    const answer = doc.firstBad ? buildOf(doc.firstBad.sha) : null;
-    return { row, doc, steps, targetDiagnostics, answerBuild: answer, commits };
-  };
-
-  // 1. The endpoints: build both, derive the target, check GOOD/BAD behave as claimed.
-  if (!row.target || !verdicts.has(row.good) || !verdicts.has(row.bad)) {
-    const got = await build([row.good, row.bad]);
-    const g = got.get(row.good);
-    const b = got.get(row.bad);
-    if (!g || !b) return finish('running', { message: 'interrupted while building the endpoints' });
-    // An endpoint that could not be built (infrastructure ERROR) says nothing about the target: stop, resumable.
-    const broken = [g.b, b.b].filter((x) => x.status === 'ERROR');
-    if (broken.length) {
-      const why = broken.map((x) => `${short(x.commitSha)}: ${x.diagnostics.find((d) => d.severity === 'error')?.message ?? 'ERROR'}`);
-      return finish('running', { message: `an endpoint could not be built (ERROR, not a verdict): ${why.join('; ')}` });
-    }
-    const [failing, passing] = row.reverse ? [g.b, b.b] : [b.b, g.b];
-    const filter = row.match ? parseMatch(row.match) : null;
-    const target = targetOf(failing, passing, filter);
-    const fl = row.reverse ? '--good' : '--bad';
-    const pl = row.reverse ? '--bad' : '--good';
-    const what = row.match ? `nothing matching '${row.match}'` : `no error that ${pl} lacks`;
-    let invalid: string | null = null;
-    /** The endpoint that did not behave as claimed is recorded as skip, not with the verdict it was given. */
-    let liar: string | null = null;
-    if (target.length === 0) {
-      invalid = `${fl} ${short(failing.commitSha)} (${failing.status}) shows ${what}: nothing to bisect`;
-      liar = failing.commitSha;
-    } else {
-      const fps = new Set(target.map((d) => d.fingerprint));
-      const hits = targetHits(passing, fps);
-      // The passing endpoint may FAIL with other errors; it must not show the target.
-      if (hits.length) {
-        invalid = `${pl} ${short(passing.commitSha)} already shows the target (${hits.map((d) => d.message).join('; ')})`;
-        liar = passing.commitSha;
-      }
-    }
-    row = { ...row, target: target.map((d) => d.fingerprint) };
-    updateBisect(store, row.id, { target: row.target! });
-    if (!verdicts.has(row.good)) step({ sha: row.good, verdict: liar === row.good ? 'skip' : 'good', buildId: g.b.id, seconds: g.seconds });
-    if (!verdicts.has(row.bad)) step({ sha: row.bad, verdict: liar === row.bad ? 'skip' : 'bad', buildId: b.b.id, seconds: b.seconds });
-    if (invalid) return finish('invalid', { message: invalid });
+  const steps = bisectSteps(o.store, o.bisect.id);
+  const x: Bisecting = { o, row: o.bisect, steps, verdicts: new Map(steps.map((s) => [s.sha, s.verdict])), builds: new Map() };
+  // 1. The endpoints.
+  if (!x.row.target || !x.verdicts.has(x.row.good) || !x.verdicts.has(x.row.bad)) {
+    const stopped = await verifyEndpoints(x);
+    if (stopped) return stopped;
   }
-  const target = new Set(row.target!);
-  const kinds = row.target!.map((fp) => fingerprintKind(store, fp));
+  const target = new Set(x.row.target!);
+  const kinds = x.row.target!.map((fp) => fingerprintKind(o.store, fp));
   const stage = kinds.every((k): k is DiagnosticKind => k !== undefined) ? targetStage(kinds) : null;
-
   // 2. Bisect.
-  const candidates = await candidateList(o.tree, row.good, row.bad);
+  const candidates = await candidateList(o.tree, x.row.good, x.row.bad);
   for (;;) {
-    const next = nextStep(candidates, verdicts);
+    const next = nextStep(candidates, x.verdicts);
     if (next.kind === 'found') {
-      const c = storedCommit(store, next.sha);
-      return finish('found', {
-        firstBad: { sha: next.sha, subject: c?.subject ?? '', author: c?.author ?? '', date: c?.authorDate ?? '' },
-      });
+      const c = storedCommit(o.store, next.sha);
+      return finish(x, 'found', { firstBad: { sha: next.sha, subject: c?.subject ?? '', author: c?.author ?? '', date: c?.authorDate ?? '' } });
     }
     if (next.kind === 'ambiguous') {
-      return finish('ambiguous', {
-        candidates: next.candidates,
-        message: `only skipped commits left to test: the first ${row.reverse ? 'good' : 'bad'} commit could be any of ${next.candidates.length}`,
-      });
+      const message = `only skipped commits left to test: the first ${x.row.reverse ? 'good' : 'bad'} commit could be any of ${next.candidates.length}`;
+      return finish(x, 'ambiguous', { candidates: next.candidates, message });
     }
-    if (o.signal?.aborted) return finish('running', { message: 'interrupted' });
-    const got = (await build([next.sha])).get(next.sha);
-    if (!got) return finish('running', { message: 'interrupted' });
-    step({ sha: next.sha, verdict: verdictOf(got.b, target, row.reverse, stage), buildId: got.b.id, seconds: got.seconds });
+    if (o.signal?.aborted) return finish(x, 'running', { message: 'interrupted' });
+    const got = (await buildCommits(x, [next.sha])).get(next.sha);
+    if (!got) return finish(x, 'running', { message: 'interrupted' });
+    step(x, { sha: next.sha, verdict: verdictOf(got.b, target, x.row.reverse, stage), buildId: got.b.id, seconds: got.seconds });
   }
 }
 
