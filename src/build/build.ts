@@ -66,21 +66,14 @@ export interface BuildJob {
   logPath: string;
   signal?: AbortSignal;
   /** Called when the build enters a stage (for progress). */
-  onStage?: (stage: 'kconfig' | 'build') => void;
+  onStage?: (stage: RunStage) => void;
   /** The ccache dir (under the kmatrix cache) and whether to use it (false: --no-ccache); absent = no ccache. */
   ccache?: { dir: string; enabled: boolean };
 }
 
-/** The result of one build. */
-export interface BuildOutcome {
+/** The result of one build: its RawBuild classified (status and diagnostics), as the pipeline records it. */
+export interface BuildOutcome extends Pick<RawBuild, 'stage' | 'exitCode' | 'timedOut' | 'aborted' | 'seconds' | 'startedAt' | 'logPath'> {
   status: BuildStatus;
-  stage: 'kconfig' | 'build';
-  exitCode: number | null;
-  timedOut: boolean;
-  aborted: boolean;
-  seconds: number;
-  startedAt: string;
-  logPath: string;
   diagnostics: Diagnostic[];
   /** Seconds per stage of this build (empty for a result reused from the store: it did not run now). */
   stages: StageTimes;
@@ -90,7 +83,7 @@ export interface BuildOutcome {
 
 /** How one build ended, before its log is classified (classify/outcome.ts turns it into a BuildOutcome). */
 export interface RawBuild {
-  stage: 'kconfig' | 'build';
+  stage: RunStage;
   exitCode: number | null;
   timedOut: boolean;
   aborted: boolean;

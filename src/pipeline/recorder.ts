@@ -8,7 +8,7 @@ import { buildDiagnostics, cellId, recordBuild, recordStoreTime, upsertCommit, t
 import { timed } from '../timed.js';
 import { placeKey, type CommitInfo } from '../types.js';
 import type { MissingBuild, RunBuild } from './run-types.js';
-import { errorText } from './toolchains.js';
+import { errorText, toolchainUsed } from './toolchains.js';
 
 /** How a build that could not run or threw is recorded: when it started, how long it took, its log and the kind of its diagnostic. */
 export interface ErrorContext {
@@ -71,12 +71,8 @@ export function createRecorder(store: Store, runId: number): Recorder {
   const failures = new Map<string, string>();
   const insert = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity, r: BuildOutcome): number => {
     upsertCommit(store, commit);
-    const { status, stage, exitCode, timedOut, seconds, startedAt, diagnostics, stages, ccache } = r;
-    return recordBuild(store, {
-      ...{ runId, commitSha: commit.sha, cellId: cellId(store, cell.name, cell.hash, cell) },
-      ...{ status, stage, exitCode, timedOut, seconds, startedAt, logPath: r.logPath || null },
-      ...{ runtime: tc.runtime, image: tc.image, toolchain: tc.compiler, diagnostics, stages, ccache },
-    });
+    const cid = cellId(store, cell.name, cell.hash, cell);
+    return recordBuild(store, { ...r, ...toolchainUsed(tc), runId, commitSha: commit.sha, cellId: cid, logPath: r.logPath || null });
   };
   const add = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity, r: BuildOutcome, buildId: number, cached: boolean): RunBuild => {
     const b: RunBuild = { ...r, commit, cell, buildId, toolchain: tc.compiler, cached };

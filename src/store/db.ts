@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { BuildKey, BuildStatus, CcacheStats, CommitInfo, Diagnostic, RunStage, StageTimes, ToolchainUsed } from '../types.js';
+import type { BuildOutcome } from '../build/build.js';
+import type { BuildKey, CcacheStats, CommitInfo, Diagnostic, RunStage, StageTimes, ToolchainUsed } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** An open result store. */
@@ -217,21 +218,8 @@ export function cellId(db: Store, name: string, configHash: string, definition: 
   return row.id;
 }
 
-/** Fields every build row has, as written and as read back. */
-interface BuildFields extends ToolchainUsed {
-  commitSha: string;
-  status: BuildStatus;
-  stage: RunStage;
-  exitCode: number | null;
-  timedOut: boolean;
-  seconds: number;
-  startedAt: string;
-  logPath: string | null;
-}
-
-/** One finished build to record. */
-export interface BuildRecord extends BuildFields {
-  runId: number;
+/** One finished build to record: a build row without what the store assigns or looks up (id, cell name and hash). */
+export interface BuildRecord extends Omit<StoredBuild, 'id' | 'cell' | 'configHash' | 'stages' | 'ccache'> {
   cellId: number;
   diagnostics: Diagnostic[];
   /** Seconds per stage of this build (absent or empty: not measured, e.g. a reused result). `store` is set by recordStoreTime. */
@@ -333,12 +321,14 @@ export function recordStoreTime(db: Store, id: number, seconds: number): void {
   db.prepare(`UPDATE builds SET store_seconds = ? WHERE id = ?`).run(seconds, id);
 }
 
-/** A stored build with its cell name. */
-export interface StoredBuild extends BuildFields {
+/** A stored build with its cell name: the one build row every read returns (LoadedBuild adds what reports need). */
+export interface StoredBuild extends ToolchainUsed, Pick<BuildOutcome, 'status' | 'stage' | 'exitCode' | 'timedOut' | 'seconds' | 'startedAt'> {
   id: number;
   runId: number;
+  commitSha: string;
   cell: string;
   configHash: string;
+  logPath: string | null;
   /** Seconds per stage, only the measured ones (empty for builds recorded before schema 6 and for reused results). */
   stages: StageTimes;
   /** ccache's counts; null when the build did not use ccache or was not measured. */
