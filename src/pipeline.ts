@@ -28,8 +28,14 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
   for (const sha of await resolveRevisions(o.tree, o.revisions)) commits.push(await commitInfo(o.tree, sha));
   await recoverKilled(o.store, o.resultsDir);
   const runId = startRun(o.store, {
-    ...{ command: o.command, toolVersion: TOOL_VERSION, matrixName: o.matrix.name, matrixHash: o.matrix.hash },
-    ...{ tree: common, shard: o.shard ?? null, host: hostname(), cells: o.cells.map((c) => c.name) },
+    command: o.command,
+    toolVersion: TOOL_VERSION,
+    matrixName: o.matrix.name,
+    matrixHash: o.matrix.hash,
+    tree: common,
+    shard: o.shard ?? null,
+    host: hostname(),
+    cells: o.cells.map((c) => c.name),
   });
   claimRun(o.resultsDir, runId);
   const lock = worktreeLock(slot, o.signal);

@@ -225,7 +225,13 @@ async function startBuilding(job: BuildJob): Promise<Building> {
   ];
   const { cc, statsLog, ccVars, env } = await ccacheSetup(job, plainLog);
   return {
-    ...{ job, startedAt, t0, plainLog, stages: {}, cc, statsLog },
+    job,
+    startedAt,
+    t0,
+    plainLog,
+    stages: {},
+    cc,
+    statsLog,
     mk: (extra) => makeArgv(job, [...ccVars, ...extra]),
     exec: (argv) => {
       appendFileSync(plainLog, `$ ${argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
@@ -244,8 +250,22 @@ async function finish(b: Building, stage: RunStage, r: Ended, kconfig: Diagnosti
   const logPath = await timed(stages, 'compress', () => compressLog(plainLog, job.logPath));
   const { exitCode, timedOut, aborted, infraError } = r;
   return {
-    ...{ stage, exitCode, timedOut, aborted, infraError, abortReason: job.signal?.reason, kconfig, missingArtifacts },
-    ...{ seconds, startedAt: b.startedAt, logTail, logPath, roots: [job.srcDir, job.buildDir], dirs: [job.buildDir, dirname(job.logPath)], stages, ccache },
+    stage,
+    exitCode,
+    timedOut,
+    aborted,
+    infraError,
+    abortReason: job.signal?.reason,
+    kconfig,
+    missingArtifacts,
+    seconds,
+    startedAt: b.startedAt,
+    logTail,
+    logPath,
+    roots: [job.srcDir, job.buildDir],
+    dirs: [job.buildDir, dirname(job.logPath)],
+    stages,
+    ccache,
   };
 }
 

@@ -140,8 +140,16 @@ function finish(x: Bisecting, state: BisectState, extra: Partial<BisectResultDoc
   const { store } = x.o;
   const skipped = x.steps.filter((s) => s.verdict === 'skip').map((s) => s.sha);
   const doc: BisectResultDoc = {
-    ...{ id: x.row.id, state, firstBad: null, candidates: [], target: x.row.target ?? [], builds: x.steps.length, skipped },
-    ...{ seconds: Math.round(x.steps.reduce((a, s) => a + s.seconds, 0) * 10) / 10, message: null, ...extra },
+    id: x.row.id,
+    state,
+    firstBad: null,
+    candidates: [],
+    target: x.row.target ?? [],
+    builds: x.steps.length,
+    skipped,
+    seconds: Math.round(x.steps.reduce((a, s) => a + s.seconds, 0) * 10) / 10,
+    message: null,
+    ...extra,
   };
   if (state !== 'running') updateBisect(store, x.row.id, { state, result: doc });
   const row = (x.row = { ...x.row, state, result: state !== 'running' ? doc : null });

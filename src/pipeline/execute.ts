@@ -168,9 +168,18 @@ async function buildOne(x: RunContext, commit: CommitInfo, cell: Cell, makeJobs:
     let r: BuildOutcome;
     try {
       const raw = await buildCell({
-        ...{ srcDir: x.slot.worktree, buildDir: x.slot.buildDir(buildDirName(cell), tc.runtime), commit, cell, runtime: runtimeOf(x.o.runtime, cell), toolchain: tc },
-        ...{ makeJobs, kconfigOnly: x.o.kconfigOnly ?? false, ccache: { dir: join(x.o.cache, 'ccache'), enabled: x.o.ccache ?? true } },
-        ...{ logPath: at.logPath, signal: x.o.signal, onStage: enter },
+        srcDir: x.slot.worktree,
+        buildDir: x.slot.buildDir(buildDirName(cell), tc.runtime),
+        commit,
+        cell,
+        runtime: runtimeOf(x.o.runtime, cell),
+        toolchain: tc,
+        makeJobs,
+        kconfigOnly: x.o.kconfigOnly ?? false,
+        ccache: { dir: join(x.o.cache, 'ccache'), enabled: x.o.ccache ?? true },
+        logPath: at.logPath,
+        signal: x.o.signal,
+        onStage: enter,
       });
       enter('classify');
       r = await classifyBuild(raw);
