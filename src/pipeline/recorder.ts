@@ -6,7 +6,7 @@ import type { Cell } from '../matrix/load.js';
 import type { ToolchainIdentity } from '../runtime/runtime.js';
 import { buildDiagnostics, cellId, recordBuild, recordStoreTime, upsertCommit, type Store, type StoredBuild } from '../store/db.js';
 import { timed } from '../timed.js';
-import { placeKey, type CommitInfo } from '../types.js';
+import { placeKey, type CommitInfo, type Diagnostic } from '../types.js';
 import type { MissingBuild, RunBuild } from './run-types.js';
 import { errorText, toolchainUsed } from './toolchains.js';
 
@@ -35,13 +35,17 @@ export interface Recorder {
   result(commits: readonly CommitInfo[], cells: readonly Cell[], interrupted: boolean): { builds: RunBuild[]; missing: MissingBuild[] };
 }
 
+/** The one error diagnostic of a build that kmatrix could not run (or finish): `infra` or `toolchain-missing`, naming the cause. */
+export function causeDiagnostic(kind: 'infra' | 'toolchain-missing', message: string): Diagnostic {
+  const base = { kind, severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
+  return { ...base, message, fingerprint: fingerprint({ ...base, message }) };
+}
+
 /**
  * The outcome of a build that could not run or threw: ERROR with one diagnostic naming the cause (`infra`, or
  * `toolchain-missing` for a toolchain that is not there or misses its version pin).
  */
 export function errorOutcome(cause: string, startedAt: string, seconds: number, logPath: string, kind: 'infra' | 'toolchain-missing' = 'infra'): BuildOutcome {
-  const message = `kmatrix: ${cause}`;
-  const base = { kind, severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
   const kept = [logPath, logPath.replace(/\.gz$/, '')].find((p) => p && existsSync(p) && statSync(p).isFile()) ?? '';
   return {
     status: 'ERROR',
@@ -52,7 +56,7 @@ export function errorOutcome(cause: string, startedAt: string, seconds: number, 
     seconds,
     startedAt,
     logPath: kept,
-    diagnostics: [{ ...base, message, fingerprint: fingerprint({ ...base, message }) }],
+    diagnostics: [causeDiagnostic(kind, `kmatrix: ${cause}`)],
     stages: {},
     ccache: null,
   };

@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { fingerprint } from '../fingerprint.js';
 import { alive } from '../runtime/process.js';
 import { cellId, recordBuild, upsertCommit, type Store } from '../store/db.js';
-import type { CommitInfo, Diagnostic, RunStage, ToolchainUsed } from '../types.js';
+import type { CommitInfo, RunStage, ToolchainUsed } from '../types.js';
+import { causeDiagnostic } from './recorder.js';
 
 /** Marker of a build in flight, written next to its log before it starts and removed once it is recorded. */
 export interface InFlight extends ToolchainUsed {
@@ -73,12 +73,6 @@ function markers(dir: string): string[] {
   return out;
 }
 
-/** One infra diagnostic. */
-function infra(message: string): Diagnostic {
-  const base = { kind: 'infra', severity: 'error', file: null, line: null, column: null, symbol: null, module: null } as const;
-  return { ...base, message, fingerprint: fingerprint({ ...base, message }) };
-}
-
 /** Record one abandoned build as ERROR (interrupted) with its half-written log, gzipped. */
 async function recoverBuild(store: Store, claimed: string): Promise<void> {
   const f = JSON.parse(readFileSync(claimed, 'utf8')) as InFlight;
@@ -107,7 +101,7 @@ async function recoverBuild(store: Store, claimed: string): Promise<void> {
     runtime: f.runtime,
     image: f.image,
     toolchain: f.toolchain,
-    diagnostics: [infra(why)],
+    diagnostics: [causeDiagnostic('infra', why)],
   });
   rmSync(claimed, { force: true });
 }
