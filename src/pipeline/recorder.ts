@@ -83,12 +83,14 @@ export function createRecorder(store: Store, runId: number): Recorder {
     builds.push(b);
     return b;
   };
+  /** Record an outcome of this run (built, or ERROR); it also gets the time recording it took (`stages.store`). */
+  const fresh = (commit: CommitInfo, cell: Cell, tc: ToolchainIdentity, r: BuildOutcome): RunBuild => {
+    const id = timed(r.stages, 'store', () => insert(commit, cell, tc, r));
+    recordStoreTime(store, id, r.stages.store!);
+    return add(commit, cell, tc, r, id, false);
+  };
   const rec: Recorder = {
-    built(commit, cell, tc, r) {
-      const id = timed(r.stages, 'store', () => insert(commit, cell, tc, r));
-      recordStoreTime(store, id, r.stages.store!);
-      return add(commit, cell, tc, r, id, false);
-    },
+    built: fresh,
     reused(commit, cell, tc, hit) {
       const r = storedOutcome(store, hit);
       return add(commit, cell, tc, r, hit.commitSha === commit.sha ? hit.id : insert(commit, cell, tc, r), true);
@@ -96,7 +98,7 @@ export function createRecorder(store: Store, runId: number): Recorder {
     error(commit, cell, tc, cause, at = {}) {
       const t0 = at.t0 ?? Date.now();
       const r = errorOutcome(cause, at.startedAt ?? new Date().toISOString(), (Date.now() - t0) / 1000, at.logPath ?? '', at.kind);
-      return add(commit, cell, tc, r, insert(commit, cell, tc, r), false);
+      return fresh(commit, cell, tc, r);
     },
     errorOrNote(commit, cell, tc, cause, at) {
       try {

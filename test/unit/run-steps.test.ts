@@ -83,6 +83,9 @@ describe('the recorder', () => {
       [c2.sha, 'b', 'ERROR', 'infra'],
     ]);
     expect(builds[1]!.diagnostics[0]!.message).toBe('kmatrix: checkout failed');
+    // An ERROR row of this run is a fresh record like a build: it carries the time recording it took (as before the split).
+    expect(builds.map((b) => typeof b.stages.store)).toEqual(['number', 'number']);
+    expect(runBuilds(store, runId).map((b) => typeof b.stages.store)).toEqual(['number', 'number']);
     expect(missing.map((m) => [m.commit.sha, m.cell.name, m.reason])).toEqual([
       [c1.sha, 'a', 'not built'],
       [c2.sha, 'a', 'recording the build failed: disk full'],
