@@ -1,5 +1,5 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import pLimit from 'p-limit';
@@ -12,6 +12,7 @@ import { buildDirName, cellSlug, treeSlot } from './build/paths.js';
 import type { Cell, Matrix } from './matrix/load.js';
 import { identityKey, toolchainCommands, versionPinProblem } from './matrix/toolchain.js';
 import { reapOrphanGroups, subdirs } from './runtime/host.js';
+import { effectiveCpus } from './runtime/cpus.js';
 import type { Runtime, ToolchainIdentity } from './runtime/runtime.js';
 import { claimRun, markInFlight, recoverAbandonedRuns, releaseRun } from './pipeline/recover.js';
 import {
@@ -178,7 +179,7 @@ export async function runMatrix(o: RunOptions): Promise<RunResult> {
      */
     const split = (todo: Cell[]) => {
       const warm = todo.every((c) => warmBuildDir(slot.buildDir(buildDirName(c), tcOf(c).runtime)));
-      const s = splitJobs(todo.length, availableParallelism(), o.jobs, o.makeJobs, warm);
+      const s = splitJobs(todo.length, effectiveCpus(), o.jobs, o.makeJobs, warm);
       return { limit: pLimit(s.jobs), makeJobs: s.makeJobs };
     };
     const stage = o.kconfigOnly ? 'kconfig' : 'build';
