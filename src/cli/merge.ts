@@ -1,11 +1,11 @@
 /** `kmatrix merge SHARD.db... --into ALL.db` and `kmatrix shards`: combine shard stores; show the shard plan. */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { planShards } from '../matrix/shard.js';
+import { MAX_SHARDS, planShards } from '../matrix/shard.js';
 import { checkStorePath, openStore, type Store } from '../store/db.js';
-import { makeParents, removeMadeDirs } from '../output-path.js';
+import { checkOutputPath, makeParents, removeMadeDirs } from '../output-path.js';
 import { checkSources, mergeChecked, MergeRefused, peekStoreId, type MergeReport } from '../store/merge.js';
 import { cellWeights } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
@@ -102,12 +102,16 @@ export interface ShardsFlags extends CellOptions {
 export function shardsCommand(f: ShardsFlags): CommandResult {
   const { matrix } = selectCells({ ...f, shard: undefined, shards: undefined });
   if (f.weights) {
-    const store = openStore(resolve(f.db ?? defaultDb()));
+    // Read, never created: a mistyped --db is an error, not an empty store with no weights.
+    const db = resolve(f.db ?? defaultDb());
+    if (!existsSync(db)) throw new InputError('--db', null, null, `${db}: no such result store (kmatrix shards --weights reads recorded times)`);
+    if (f.output) checkOutputPath('-o', f.output);
+    const store = openStore(db);
     try {
       const w = cellWeights(store, matrix.cells.map((c) => ({ name: c.name, hash: c.hash })));
       const text = JSON.stringify({ matrix: matrix.name, cells: Object.fromEntries(w) }, null, 2) + '\n';
       if (f.output) {
-        mkdirSync(dirname(resolve(f.output)), { recursive: true });
+        makeParents('-o', f.output);
         writeFileSync(resolve(f.output), text);
         return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${f.output} (${w.size} cell(s) with recorded times)\n` };
       }
@@ -117,6 +121,7 @@ export function shardsCommand(f: ShardsFlags): CommandResult {
     }
   }
   if (f.shards === undefined) throw new InputError('--shards', null, null, 'give the shard count (--shards N) or --weights');
+  if (f.shards > MAX_SHARDS) throw new InputError('--shards', null, null, `shard count must be 1..${MAX_SHARDS}, got ${f.shards}`);
   const plan = planShards(matrix.cells, f.shards, shardWeights(f));
   if (f.json) {
     const shards = [...plan.cells].map(([i, cells]) => ({ shard: `${i}/${plan.total}`, cells, seconds: plan.load?.get(i) ?? null }));

@@ -285,3 +285,85 @@ describe('bad input: exit 2, the culprit named, nothing written', () => {
 function withMatrix(args: string[]): string[] {
   return args.includes('--matrix') || (args[0] === 'bisect' && args.includes('--resume')) ? args : [args[0]!, '--matrix', MATRIX, ...args.slice(1)];
 }
+
+/** A FIFO (named pipe) in a fresh dir: opening it for reading blocks until a writer comes. */
+function fifo(): string {
+  const f = join(mkdtempSync(join(work, 'fifo-')), 'pipe');
+  execFileSync('mkfifo', [f]);
+  return f;
+}
+
+describe('hostile paths: exit 2 naming the flag and the file, nothing created, no hang', () => {
+  const aFile = join(work, 'a-file');
+  writeFileSync(aFile, 'x');
+  const PATHS: { name: string; args: () => string[]; says: RegExp; absent?: () => string }[] = [
+    { name: 'ci -o under a file', args: () => ['ci', 'github', '--shards', '2', '-o', join(aFile, 'x.yml')], says: /-o: .*a-file\/x\.yml: .*a-file is a file, not a directory/ },
+    { name: 'ci -o under /proc (a recursive mkdir there spins forever)', args: () => ['ci', 'github', '--shards', '2', '-o', '/proc/self/kmatrix-a/b/x.yml'], says: /-o: \/proc\/self\/kmatrix-a\/b\/x\.yml: not writable \(EPERM on \/proc\/self\)/ },
+    { name: 'ci --check -o /dev/zero', args: () => ['ci', 'github', '--shards', '2', '--check', '-o', '/dev/zero'], says: /-o: \/dev\/zero: is not a regular file/ },
+    {
+      name: 'shards --weights -o under a file',
+      args: () => ['shards', '--weights', '--db', existingStore().db, '-o', join(aFile, 'w.json')],
+      says: /-o: .*a-file\/w\.json: .*a-file is a file, not a directory/,
+    },
+    { name: 'shards --shards 257', args: () => ['shards', '--shards', '257'], says: /--shards: shard count must be 1\.\.256, got 257/ },
+    {
+      name: 'shards --weights with a mistyped --db (no empty store made)',
+      args: () => ['shards', '--weights', '--db', join(work, 'typo', 'x.db')],
+      says: /--db: .*typo\/x\.db: no such result store/,
+      absent: () => join(work, 'typo'),
+    },
+    { name: 'shards --shard-weights /dev/zero (never ends)', args: () => ['shards', '--shards', '2', '--shard-weights', '/dev/zero'], says: /--shard-weights: \/dev\/zero: is not a regular file/ },
+    { name: 'shards --shard-weights a FIFO (blocks)', args: () => ['shards', '--shards', '2', '--shard-weights', fifo()], says: /--shard-weights: .*pipe: is not a regular file/ },
+    { name: 'run --db a FIFO (blocks)', args: () => run()(fifo()), says: /--db: .*pipe: is not a regular file/ },
+    {
+      name: 'merge from a FIFO (blocks; no target left behind)',
+      args: () => ['merge', fifo(), '--into', join(work, 'merged-fifo', 'all.db')],
+      says: /pipe: is not a regular file/,
+      absent: () => join(work, 'merged-fifo'),
+    },
+  ];
+  it.each(PATHS.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const r = await runCliInProcess(withMatrix(c.args()));
+    expect(r.stderr).toMatch(c.says);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(existsSync('/proc/self/kmatrix-a')).toBe(false);
+    if (c.absent) expect(existsSync(c.absent())).toBe(false);
+  });
+
+  it('diff --no-build with an empty shard still checks its tree (a typo is not a green shard)', async () => {
+    const { planShards } = await import('../../src/matrix/shard.js');
+    const { loadMatrix } = await import('../../src/matrix/load.js');
+    const plan = planShards(loadMatrix(MATRIX).cells, 8);
+    const empty = [...plan.cells].find(([, cells]) => cells.length === 0)![0];
+    const { db, results } = freshDb();
+    const shard = ['--no-build', '--shard', `${empty}/8`];
+    for (const [args, says] of [
+      [['--tree', tree, '--db', db, ...shard, 'HEAD~1', 'nosuch'], /revision: unknown revision 'nosuch'/],
+      [['--tree', notGit, '--db', db, ...shard, 'HEAD~1', 'HEAD'], /not a git repository|unknown revision 'HEAD~1'/],
+      [['--tree', tree, '--db', join(aFile, 'x.db'), ...shard, 'HEAD~1', 'HEAD'], /--db: .*a-file is a file, not a directory/],
+    ] as const) {
+      const r = await runCliInProcess(['diff', '--matrix', MATRIX, ...args]);
+      expect(r.stderr).toMatch(says);
+      expect(r.code).toBe(2);
+    }
+    expect(existsSync(results)).toBe(false);
+    // On a good tree the empty shard is exit 0 and says so.
+    const ok = await runCliInProcess(['diff', '--matrix', MATRIX, '--tree', tree, '--db', db, '--no-build', '--shard', `${empty}/8`, 'HEAD~1', 'HEAD']);
+    expect([ok.code, ok.stdout]).toEqual([0, `shard ${empty}/8: no cells\n`]);
+  });
+});
+
+describe('logs with no content', () => {
+  it.each([
+    ['NUL bytes (a file zeroed by a crash)', Buffer.alloc(4096)],
+    ['NUL bytes on several lines', Buffer.from('\0\0\0\n\0\0\n\0\n')],
+    ['whitespace only', Buffer.from(' \n\t\n\r\n')],
+  ])('%s classifies as ERROR (exit 3), never PASS', async (_name, bytes) => {
+    const f = join(mkdtempSync(join(work, 'log-')), 'build.log');
+    writeFileSync(f, bytes);
+    const r = await runCliInProcess(['classify', '--json', f]);
+    expect(JSON.parse(r.stdout).status).toBe('ERROR');
+    expect(r.code).toBe(3);
+  });
+});
