@@ -123,6 +123,12 @@ const CASES: Case[] = [
   { name: 'matrix: toolchain overriding ARCH', args: (db) => run('--matrix', matrixFile(GOOD + 'toolchains:\n  c:\n    family: llvm\n    make: { ARCH: x86 }\n'))(db), says: /m\.yaml:21:13: toolchains\.c\.make: 'ARCH' is set by kmatrix/ },
   { name: 'matrix: config naming an unknown toolchain', args: (db) => run('--matrix', matrixFile(GOOD + '    toolchains: [gcc, clang]\n'))(db), says: /m\.yaml:18:23: config 'a' names unknown toolchain 'clang' \(known: gcc\)/ },
   { name: 'matrix: the old `toolchain:` label', args: (db) => run('--matrix', matrixFile(GOOD + 'toolchain: gcc-12\n'))(db), says: /m\.yaml:18:1: unknown key 'toolchain' .*replaced by a `toolchains:` section/ },
+  {
+    name: 'matrix: a YAML alias bomb (billion laughs)',
+    args: (db) => run('--matrix', matrixFile(GOOD + 'bomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n' + ['b', 'c', 'd', 'e', 'f'].map((k, i) => `  ${k}: &${k} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]\n`).join('')))(db),
+    says: /m\.yaml:20:10: YAML aliases expand too much/,
+  },
+  { name: 'matrix: configs: {} (no config)', args: (db) => run('--matrix', matrixFile(GOOD.replace(/configs:[\s\S]*$/, 'configs: {}\n')))(db), says: /m\.yaml:14:10: configs: defines no config/ },
   { name: 'matrix: --matrix file that does not exist', args: (db) => run('--matrix', join(work, 'nope.yaml'))(db), says: /nope\.yaml.*(not found|no such)/i },
   // --- flags: the flag named
   { name: '--cells matching nothing', args: (db) => run('--cells', 'nope/*')(db), says: /--cells: 'nope\/\*' matches no cell/ },
