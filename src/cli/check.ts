@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { ensureBuilds } from '../compare/builds.js';
 import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, type PatchInput } from '../compare/check.js';
 import { buildReproducer } from '../report/enrich.js';
-import { InputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { commonGitDir } from '../build/git.js';
 import { checkStorePath } from '../store/db.js';
 import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, failure, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { addShardOptions, selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 
@@ -33,7 +33,7 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
     ({ matrix, cells, shard } = selectCells(f));
     if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   } catch (e) {
-    if (e instanceof InputError) return usage(e.message);
+    if (e instanceof UsageError) return failure(e);
     throw e;
   }
   const { tree, dbPath } = paths(f, deps);
@@ -47,7 +47,7 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
     checkStorePath(dbPath);
   } catch (e) {
     // Bad input is exit 2; git failing for another reason propagates (exit 3) with git's own message.
-    if (e instanceof InputError) return usage(e.message);
+    if (e instanceof UsageError) return failure(e);
     throw e;
   }
   return withBuildContext(f, deps, { matrix, cells, command: `check ${range ?? ''}`.trim() }, async (ctx) => {

@@ -7,12 +7,13 @@ import Database from 'better-sqlite3';
 import { constants, copyFileSync, existsSync, lstatSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { makeParents, removeMadeDirs } from '../output-path.js';
+import { UsageError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Diagnostic } from '../types.js';
 import { STAGE_COLUMNS, storeId, type Store } from './db.js';
 
-/** A store that cannot be merged (not a kmatrix store, another matrix, itself): exit 2, nothing written. */
-export class MergeRefused extends Error {
+/** A store that cannot be merged (not a kmatrix store, another matrix, itself, a log outside its folder): exit 2, nothing written. */
+export class MergeRefused extends UsageError {
   constructor(
     readonly file: string,
     readonly detail: string,

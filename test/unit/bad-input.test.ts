@@ -373,3 +373,22 @@ describe('logs with no content', () => {
     expect(r.code).toBe(3);
   });
 });
+
+describe('the error taxonomy: every expected error is a usage error (2) or an infrastructure error (3), mapped once by class', () => {
+  it('each specific error extends one of the two bases and carries its exit code', async () => {
+    const { InfraError, InputError, UsageError, exitCodeOf } = await import('../../src/errors.js');
+    const { MergeRefused } = await import('../../src/store/merge.js');
+    const { MissingBuildsError } = await import('../../src/compare/builds.js');
+    const { FragmentError } = await import('../../src/matrix/fragment.js');
+    const { ReplayError } = await import('../../src/demo/replay.js');
+    const usageErrors = [new InputError('f', 1, 2, 'd'), new MergeRefused('s.db', 'd'), new MissingBuildsError([{ sha: 'a'.repeat(40), cell: 'c' }]), new FragmentError(1, 1, 'r')];
+    for (const e of usageErrors) {
+      expect(e).toBeInstanceOf(UsageError);
+      expect(exitCodeOf(e)).toBe(2);
+    }
+    const replay = new ReplayError('apt-get failed');
+    expect(replay).toBeInstanceOf(InfraError);
+    expect(exitCodeOf(replay)).toBe(3);
+    expect(exitCodeOf(new Error('unexpected'))).toBe(3);
+  });
+});
