@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -7,7 +8,7 @@ import { DEFAULT_MATRIX } from '../../src/cli/options.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import { findBuild, loadBuild } from '../../src/store/queries.js';
 import { cellId, finishRun, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
-import { absentShards, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
+import { absentShards, logTail, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
 import { mergeCommand, mergeExitCode, renderMergeText } from '../../src/cli/merge.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
@@ -364,5 +365,25 @@ describe('a refused or failed merge writes nothing', () => {
     expect(() => mergeCommand([s1, s2], { into: target })).toThrow(/run-1/);
     expect(filesUnder(join(dir, 'out'))).toEqual([`new/logs/from-${sid2.slice(0, 12)}/run-1`]);
     expect(readdirSync(join(dir, 'out', 'new', 'logs'))).toEqual([`from-${sid2.slice(0, 12)}`]);
+  });
+});
+
+describe('logTail (pure)', () => {
+  it('never yields a path that leaves <folder>/logs, for any mix of .., ., logs, absolute and empty segments', () => {
+    const seg = fc.oneof(fc.constantFrom('..', '.', 'logs', '', 'run-1', 'a'.repeat(12), 'x.log.gz', '\0'), fc.string({ maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(seg, { maxLength: 10 }), fc.boolean(), (parts, abs) => {
+        const tail = logTail((abs ? '/' : '') + parts.join('/'));
+        if (tail === null) return;
+        const folder = '/shard';
+        const file = resolve(folder, tail);
+        expect(file.startsWith(`${folder}/logs/`)).toBe(true);
+        expect(tail.split('/')).not.toContain('..');
+      }),
+      { numRuns: 2000 },
+    );
+    expect(logTail('/r/logs/run-1/aaaaaaaaaaaa/virt-v7__UP.log.gz')).toBe('logs/run-1/aaaaaaaaaaaa/virt-v7__UP.log.gz');
+    expect(logTail('/etc/passwd')).toBeNull();
+    expect(logTail('/r/logs/run-1/../../etc/passwd')).toBeNull();
   });
 });
