@@ -337,7 +337,7 @@ describe('hostile paths: exit 2 naming the flag and the file, nothing created, n
     if (c.absent) expect(existsSync(c.absent())).toBe(false);
   });
 
-  it('diff --no-build with an empty shard still checks its tree (a typo is not a green shard)', async () => {
+  it('diff --no-build and check with an empty shard still check their inputs (a typo is not a green shard)', async () => {
     const { planShards } = await import('../../src/matrix/shard.js');
     const { loadMatrix } = await import('../../src/matrix/load.js');
     const plan = planShards(loadMatrix(MATRIX).cells, 8);
@@ -350,6 +350,15 @@ describe('hostile paths: exit 2 naming the flag and the file, nothing created, n
       [['--tree', tree, '--db', join(aFile, 'x.db'), ...shard, 'HEAD~1', 'HEAD'], /--db: .*a-file is a file, not a directory/],
     ] as const) {
       const r = await runCliInProcess(['diff', '--matrix', MATRIX, ...args]);
+      expect(r.stderr).toMatch(says);
+      expect(r.code).toBe(2);
+    }
+    // check takes --shard too: the same rule.
+    for (const [args, says] of [
+      [['--tree', tree, '--db', db, ...shard, 'nosuch..HEAD'], /range: unknown revision 'nosuch'/],
+      [['--tree', tree, '--db', join(aFile, 'x.db'), ...shard, 'HEAD~1'], /--db: .*a-file is a file, not a directory/],
+    ] as const) {
+      const r = await runCliInProcess(['check', '--matrix', MATRIX, ...args]);
       expect(r.stderr).toMatch(says);
       expect(r.code).toBe(2);
     }
