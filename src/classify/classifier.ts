@@ -109,7 +109,8 @@ export class LogClassifier {
     const line = stripPrefixes(clean, plan);
     if (line === null) return;
     this.current = raw;
-    if (!this.content && line.trim() !== '') this.content = true;
+    // NUL bytes are no content: a log zeroed by a crash is as empty as one that never got written.
+    if (!this.content && /[^\s\0]/.test(line)) this.content = true;
 
     if (line.includes('Entering directory')) this.learnRoot(line);
 
