@@ -3,8 +3,13 @@
  * ...  Stop.` and `Makefile:720: *** missing separator.  Stop.` (also `$(error ...)`), and the line
  * `make -k` ends with, `make: Target 'vmlinux' not remade because of errors.`. The classifier
  * reports these only when no more specific error-severity diagnostic explains them.
+ *
+ * Under all units lies the safety net (`safetyNet`): a line no unit explains that shows a failure at
+ * any offset (make's `*** [target] ...`, `*** ... Stop.`, an `error:`/`Error:`/`ERROR:`/`FATAL:`
+ * diagnostic word, a build system's "builder ... failed" header) is a make-error quoting the line,
+ * whatever prefix an unknown CI system, mailer or wrapper put before it: a failed log is never PASS.
  */
-import { defineUnit, draft, int } from '../unit.js';
+import { defineUnit, draft, int, type Draft, type Hit, type LineContext } from '../unit.js';
 import { parseMakeFailure } from './make.js';
 
 const STOP =
@@ -20,6 +25,15 @@ export const makeError = defineUnit({
   infra: false,
   init: () => null,
   match(line, _st, ctx) {
+    const own = makeLine(line, ctx);
+    if (own !== null) return own;
+    const net = safetyNet(line);
+    return net === null ? null : { draft: net };
+  },
+});
+
+/** make's own failure lines at the start of a line (after the known prefixes), or null. */
+function makeLine(line: string, ctx: LineContext): Hit | null {
     const f = parseMakeFailure(line);
     if (f) {
       if (!f.what.startsWith('Error')) return null;
@@ -35,8 +49,39 @@ export const makeError = defineUnit({
     if (!s?.groups) return null;
     const at = s.groups.file === undefined ? {} : { file: ctx.rel(s.groups.file), line: int(s.groups.line) };
     return { draft: draft('make-error', 'error', s.groups.msg!, at) };
-  },
-});
+}
+
+/** make's failure at any offset: `*** [target] What`, `*** No rule to make target`, `*** ... Stop.`. */
+const NET_MAKE = /\*\*\* (?:\[[^\]]+\] \S|No rule to make target\b|.*\.\s+Stop\.)/;
+/** A failing diagnostic word with its colon at any offset (not inside a word: `strerror:`, `-Werror:`, `CONFIG_X_ERROR:`). */
+const NET_DIAG =
+  /(?<![\w"'‘“`(-])(?:fatal error|error|Error)(?: \([\w-]+\))?:(?=\s|$)|(?<![A-Z0-9_"'‘“`(-])(?:ERROR|FATAL(?: ERROR)?)(?: \([\w-]+\))?:(?=\s|$)/;
+/** A non-failing level word: an `error:` after it is quoted text of a warning or note. */
+const NET_SOFT = /(?<![\w-])(?:warning|Warning|WARNING|note|info|remark)(?: \([\w-]+\))?:(?=\s|$)/;
+/** A source excerpt under a diagnostic (gcc ≥ 9, clang): `  12 |  code`, `     |  ^~~`. */
+const EXCERPT = /^\s*(?:\d+ )?\| /;
+/** A build system's own failure header (Nix: `builder for '/nix/store/…drv' failed with exit code 2`). */
+const NET_BUILDER = /\bbuilder for [‘'][^’']+[’'] failed with exit code [1-9]/;
+const NET_MAX = 300;
+
+/**
+ * The safety net: a make-error quoting a line that shows a failure at any offset, or null. Run on
+ * lines no unit explained; a warning's or note's text, a source excerpt and a word inside a string
+ * literal (an odd number of `"` before it) do not count.
+ */
+export function safetyNet(line: string): Draft | null {
+  if (!(line.includes('***') && NET_MAKE.test(line))) {
+    if (!/rror|ERROR|FATAL|builder for/.test(line) || EXCERPT.test(line)) return null;
+    if (!NET_BUILDER.test(line)) {
+      const m = NET_DIAG.exec(line);
+      if (m === null) return null;
+      const before = line.slice(0, m.index);
+      if (NET_SOFT.test(before) || (before.split('"').length - 1) % 2 === 1) return null;
+    }
+  }
+  const text = line.trim();
+  return draft('make-error', 'error', text.length > NET_MAX ? `${text.slice(0, NET_MAX)}…` : text);
+}
 
 /** Whether a make-error is a recursive make's echo of a failure below it (`Error 2`). */
 export function isMakeCascade(message: string): boolean {
