@@ -112,7 +112,7 @@ function isRobot(lines: readonly string[]): boolean {
 }
 
 /** Where a quoted line's own text starts: the robot's `>> ` marker (not ld.lld's `>>> `) or ld.lld's `>>> ` reference. */
-const QUOTE_END = /^>>(?: (?!>)|> +[^\s>])/;
+const QUOTE_END = /^>>(?: (?!>)|> (?:referenced|defined|did you mean| +\S))/;
 
 /**
  * Drop mail quote levels (`>` with or without a space after each) from a line, keeping the kernel
