@@ -113,9 +113,18 @@ describe('issue 19: real fixtures, exact fields', () => {
     expect(got).toEqual(fields(fixtureLog(c.base)));
     expect(status(wild(name))).toBe('FAIL');
   });
+  it('pass-verbose-w1.log: a real V=1 W=1 PASS (-Werror=... in command lines, echo "warning: ...", strerror) stays PASS, also time-stamped', () => {
+    const log = wild('pass-verbose-w1.log');
+    const got = fields(log);
+    expect(got.map((d) => [d.kind, d.severity])).toEqual(Array(8).fill(['compile-warning', 'warning']));
+    expect(got[0]).toEqual({ ...none, kind: 'compile-warning', severity: 'warning', file: 'mm/util.c', line: 671, message: "No description found for return value of '__vmalloc_array'" });
+    expect(status(log)).toBe('PASS');
+    const stamped = log.split('\n').map((l, i) => `00:00:${String(i % 60).padStart(2, '0')} ${l}`).join('\n');
+    expect(fields(stamped)).toEqual(got);
+  });
   it('every fixture in wild/ has a case above', () => {
     const names = readdirSync(join(import.meta.dirname, '../fixtures/logs/wild')).sort();
-    expect(names).toEqual([...Object.keys(REAL), ...Object.keys(WRAPPED)].sort());
+    expect(names).toEqual([...Object.keys(REAL), ...Object.keys(WRAPPED), 'pass-verbose-w1.log'].sort());
   });
 });
 
