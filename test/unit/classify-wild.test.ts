@@ -213,6 +213,11 @@ describe("issue 19: the issue's own lines (transcribed from the issue; formats n
     expect(fields('    ERROR: kmx: the build failed')).toEqual([{ ...none, kind: 'make-error', severity: 'error', message: 'ERROR: kmx: the build failed' }]);
     expect(status('step 3/7 => FATAL: could not link vmlinux')).toBe('FAIL');
     expect(status('make: *** [x.o] Illegal instruction')).toBe('FAIL');
+    // Transcribed from the tools' documented output: DKMS's failure line, a GitHub Actions error annotation.
+    expect(fields('Error! Bad return status for module build on kernel: 6.1.0-13-amd64 (x86_64)\nConsult /var/lib/dkms/kmx/1.0/build/make.log for more information.')).toEqual([
+      { ...none, kind: 'make-error', severity: 'error', message: 'Error! Bad return status for module build on kernel: 6.1.0-13-amd64 (x86_64)' },
+    ]);
+    expect(status('2026-12-06T07:00:00.0000000Z ##[error]Process completed with exit code 2.')).toBe('FAIL');
   });
 });
 

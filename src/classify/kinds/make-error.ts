@@ -7,7 +7,7 @@
  * Under all units lies the safety net (`safetyNet`): a line no unit explains that shows a failure at
  * any offset (make's `*** [target] ...`, `*** ... Stop.`, an `error:`/`Error:`/`ERROR:`/`FATAL:`
  * diagnostic word, a linker's `multiple definition of`/`undefined reference to`, a full disk, a
- * build system's "builder ... failed" header) is a make-error quoting the line,
+ * build system's own failure line: Nix's "builder ... failed", DKMS's `Error!`, GitHub's `##[error]`) is a make-error quoting the line,
  * whatever prefix an unknown CI system, mailer or wrapper put before it: a failed log is never PASS.
  */
 import { defineUnit, draft, int, type Draft, type Hit, type LineContext } from '../unit.js';
@@ -63,8 +63,12 @@ const NET_SOFT = /(?<![\w-])(?:warning|Warning|WARNING|note|info|remark)(?: \([\
 const EXCERPT = /^\s*(?:\d+ )?\| /;
 /** What a linker, compiler or any tool prints for a failure without a level word. */
 const NET_PHRASE = /\b(?:multiple definition of|undefined reference to|final link failed|internal compiler error|No space left on device|Disk quota exceeded)\b/;
-/** A build system's own failure header (Nix: `builder for '/nix/store/…drv' failed with exit code 2`). */
-const NET_BUILDER = /\bbuilder for [‘'][^’']+[’'] failed with exit code [1-9]/;
+/**
+ * A build system's or CI runner's own failure line: Nix's `builder for '/nix/store/…drv' failed with
+ * exit code 2`, DKMS's `Error! Bad return status for module build on kernel: ...`, GitHub Actions'
+ * `##[error]` annotation.
+ */
+const NET_BUILDER = /\bbuilder for [‘'][^’']+[’'] failed with exit code [1-9]|(?<![\w-])Error! |##\[error\]/;
 const NET_MAX = 300;
 
 /**
@@ -75,6 +79,7 @@ const NET_MAX = 300;
 export function safetyNet(line: string): Draft | null {
   if (!(line.includes('***') && NET_MAKE.test(line))) {
     if (!/rror|ERROR|FATAL|builder for|defin|link failed|No space|quota/.test(line) || EXCERPT.test(line)) return null;
+    // (`Error! ` and `##[error]` contain `rror`.)
     if (!NET_BUILDER.test(line) && !NET_PHRASE.test(line)) {
       const m = NET_DIAG.exec(line);
       if (m === null) return null;
