@@ -48,6 +48,7 @@ const REAL: Record<string, { status: string; want: Fields[] }> = {
   },
   // The parser's cascade (invalid/unknown statements, unsupported characters in the help text) is one diagnostic.
   'kconfig-syntax.log': { status: 'FAIL', want: [{ ...none, kind: 'kconfig', severity: 'error', file: 'drivers/block/zram/Kconfig', line: 5, message: 'syntax error' }] },
+  'kconfig-no-config.log': { status: 'FAIL', want: [{ ...none, kind: 'kconfig', severity: 'error', file: '.config', message: 'Configuration file ".config" not found!' }] },
   'kconfig-write.log': { status: 'FAIL', want: [{ ...none, kind: 'kconfig', severity: 'error', file: 'allnoconfig', message: 'Error during writing of the configuration.' }] },
   'kconfig-sync.log': { status: 'FAIL', want: [{ ...none, kind: 'kconfig', severity: 'error', file: 'syncconfig', message: 'Error during sync of the configuration.' }] },
   'disk-full-cc1.log': {
