@@ -1,7 +1,9 @@
 /**
  * Line prefixes that CI systems, robots and wrappers put in front of a build's own lines: what is
- * always safe to strip (ANSI, CR, GitLab section markers, timestamps) and what is stripped only
- * when a sample of the log shows it repeating (robot `>> ` markers, a wrapper's `name: `).
+ * always safe to strip (ANSI, CR, GitLab section markers, timestamps), what is stripped only
+ * when a sample of the log shows it repeating (robot `>> ` markers, also under a mail reply's quote
+ * levels; a wrapper's `name: `), and the indentation of a build system's tail after its header line
+ * (Nix, BitBake; `tailIndent`, applied by the classifier).
  */
 
 /** What to strip from every line besides the always-safe cleanup, decided from a sample of the log. */
