@@ -24,7 +24,7 @@
 //                 and reports its total as estimated (per-cell mean × K); the table says so.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { effectiveCpus } from '../dist/runtime/cpus.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -51,7 +51,7 @@ const only = new Set(opt.only.split(',').map((s) => s.trim()));
 for (const v of only) if (!'abcdef'.includes(v) || v.length !== 1) throw new Error(`--only: letters a..f separated by commas, got ${opt.only}`);
 const B_SAMPLE = opt['b-sample'] === undefined ? K : Number(opt['b-sample']);
 if (!Number.isInteger(B_SAMPLE) || B_SAMPLE < 1) throw new Error(`--b-sample: a positive integer, got ${opt['b-sample']}`);
-const NPROC = availableParallelism();
+const NPROC = effectiveCpus();
 const WORK = resolve(opt.work ?? mkdtempSync('/var/tmp/kmatrix-bench-'));
 mkdirSync(WORK, { recursive: true });
 const CG = `kmatrix-bench-${process.pid}`;

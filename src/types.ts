@@ -12,6 +12,7 @@ export const DIAGNOSTIC_KINDS = [
   'modpost-other',
   'make-error',
   'kconfig-unmet',
+  'kconfig',
   'toolchain-missing',
   'compiler-crash',
   'assembler',

@@ -2,9 +2,9 @@
 import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
 import { emptyLogDraft } from './kinds/infra.js';
-import { isMakeCascade } from './kinds/make-error.js';
+import { isMakeCascade, makeError, safetyNet } from './kinds/make-error.js';
 import { normaliseRoots, relativePath } from '../paths.js';
-import { cleanLine, detectPrefixes, stripPrefixes, type PrefixPlan } from './prefix.js';
+import { cleanLine, detectPrefixes, stripPrefixes, tailIndent, type PrefixPlan } from './prefix.js';
 import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
 
 /** Options of every classify entry point. */
@@ -66,6 +66,8 @@ export class LogClassifier {
   /** Original text of the lines diagnostics started on, by seq (only those lines are kept). */
   private readonly origin = new Map<number, string>();
   private current = '';
+  /** Indentation of the build-system tail being read (Nix's two spaces, BitBake's `| `), or null. */
+  private tail: RegExp | null = null;
   private readonly ctx: LineContext;
 
   /** A classifier for one log. */
@@ -106,10 +108,17 @@ export class LogClassifier {
 
   private process(raw: string, clean: string, plan: PrefixPlan): void {
     const seq = this.seq++;
-    const line = stripPrefixes(clean, plan);
+    let line = stripPrefixes(clean, plan);
     if (line === null) return;
+    if (this.tail !== null) {
+      const indent = this.tail.exec(line);
+      if (indent === null) this.tail = null;
+      else line = line.slice(indent[0].length);
+    }
+    this.tail = tailIndent(line) ?? this.tail;
     this.current = raw;
-    if (!this.content && line.trim() !== '') this.content = true;
+    // NUL bytes are no content: a log zeroed by a crash is as empty as one that never got written.
+    if (!this.content && /[^\s\0]/.test(line)) this.content = true;
 
     if (line.includes('Entering directory')) this.learnRoot(line);
 
@@ -125,6 +134,7 @@ export class LogClassifier {
     // No diagnostic starts with whitespace (kbuild's "  CC  x.o", gcc's source excerpts, notes' context).
     const c0 = line.charCodeAt(0);
     if (line.length > 0 && c0 !== 0x20 && c0 !== 0x09) this.matchUnits(line, seq);
+    else if (line.length > 0) this.matchNet(line, seq);
 
     this.recent.push(line);
     if (this.recent.length > RECENT_LINES) this.recent.shift();
@@ -144,6 +154,14 @@ export class LogClassifier {
       }
       break;
     }
+  }
+
+  /** An indented line is no unit's, but a failure shown in it (under an unknown prefix) is the safety net's. */
+  private matchNet(line: string, seq: number): void {
+    const d = safetyNet(line);
+    if (d === null) return;
+    this.origin.set(seq, this.current);
+    this.accept(makeError, d, seq, true);
   }
 
   /** End of log: the deduplicated diagnostics in log order. */

@@ -7,13 +7,13 @@ import { candidateList, runBisect, startBisect, type BisectOutcome } from '../co
 import { parseMatch, targetHits } from '../compare/bisect-target.js';
 import { renderBisectText } from '../report/bisect-text.js';
 import { buildReproducer } from '../report/enrich.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
 import type { Cell } from '../matrix/load.js';
 import { bisectSteps, loadBisect, type BisectRow, type StepRow } from '../store/bisects.js';
 import { checkStorePath, openStore, type Store } from '../store/db.js';
 import { loadBuild, storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, failure, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 
@@ -60,7 +60,7 @@ export async function bisectCommand(f: BisectFlags, deps: BisectDeps = {}): Prom
   try {
     return await bisectInner(f, deps);
   } catch (e) {
-    if (e instanceof InputError) return usage(e.message);
+    if (e instanceof UsageError) return failure(e);
     throw e;
   }
 }

@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { ensureBuilds } from '../compare/builds.js';
 import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, type PatchInput } from '../compare/check.js';
 import { buildReproducer } from '../report/enrich.js';
-import { InputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { commonGitDir } from '../build/git.js';
 import { checkStorePath } from '../store/db.js';
 import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, failure, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
 import { addShardOptions, selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 
@@ -27,13 +27,11 @@ export interface CheckFlags extends StoreFlags {
 export async function checkCommand(range: string | undefined, f: CheckFlags, deps: CommandDeps = {}): Promise<CommandResult> {
   const format = f.json ? 'json' : (f.format ?? 'text');
   if (!['text', 'md', 'json'].includes(format)) return usage(`--format must be text, md or json (got '${format}')`);
-  let matrix, cells;
+  let matrix, cells, shard;
   try {
-    let shard;
     ({ matrix, cells, shard } = selectCells(f));
-    if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   } catch (e) {
-    if (e instanceof InputError) return usage(e.message);
+    if (e instanceof UsageError) return failure(e);
     throw e;
   }
   const { tree, dbPath } = paths(f, deps);
@@ -43,13 +41,15 @@ export async function checkCommand(range: string | undefined, f: CheckFlags, dep
     await commonGitDir(tree);
     series = await resolveSeries(tree, range, f.tipOnly, f.worktree);
     shas = [...new Set([series.base, ...series.patches.flatMap((p) => [p.parent, p.sha])])];
-    await checkKernelCommits(tree, shas, cells);
+    await checkKernelCommits(tree, shas, cells.length ? cells : matrix.cells);
     checkStorePath(dbPath);
   } catch (e) {
     // Bad input is exit 2; git failing for another reason propagates (exit 3) with git's own message.
-    if (e instanceof InputError) return usage(e.message);
+    if (e instanceof UsageError) return failure(e);
     throw e;
   }
+  // Only after its inputs were checked: a typo in an empty shard is not a green shard.
+  if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   return withBuildContext(f, deps, { matrix, cells, command: `check ${range ?? ''}`.trim() }, async (ctx) => {
     const { store } = ctx;
     const got = await ensureBuilds({ ...ctx, shas, noBuild: f.noBuild === true || f.build === false });

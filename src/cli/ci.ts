@@ -1,13 +1,18 @@
 /** `kmatrix ci github|gitlab|kubernetes --shards N`: write (or --check) a sharded CI configuration. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { renderCi } from '../ci/index.js';
 import { DEFAULT_OUTPUT, ENGINES, SHARD_LIMITS, type CiOptions, type Engine } from '../ci/options.js';
 import { InputError } from '../errors.js';
 import { loadMatrix } from '../matrix/load.js';
 import { currentPackages } from '../runtime/image.js';
+import { checkInputFile, checkOutputPath, makeParents } from '../output-path.js';
+import { shq } from '../report/reproducer.js';
 import { TOOL_VERSION } from '../version.js';
+
+/** Largest CI file --check reads (a generated file is a few kB; a device or a huge file is refused, not read). */
+const MAX_CI_FILE = 4 * 1024 * 1024;
 import { CODES, emit, type CommandResult } from './compare-common.js';
 
 /** Flags of `kmatrix ci`. */
@@ -34,16 +39,32 @@ export function shardCount(engine: Engine, value: string): number {
   return n;
 }
 
-/** The canonical command line that regenerates a configuration (non-default options only). */
+/** The canonical command line that regenerates a configuration (non-default options only), each value quoted for sh. */
 function commandLine(engine: Engine, f: CiFlags): string {
   const parts = ['kmatrix ci', engine, `--shards ${f.shards}`];
   if (f.runner !== 'hosted') parts.push(`--runner ${f.runner}`);
-  if (f.matrix) parts.push(`--matrix ${f.matrix}`);
-  if (f.kmatrix) parts.push(`--kmatrix ${f.kmatrix}`);
-  if (engine !== 'github' && f.image !== DEFAULT_JOB_IMAGE) parts.push(`--image ${f.image}`);
-  if (engine === 'kubernetes') parts.push(`--repo ${f.repo}`, `--ref ${f.ref}`);
-  if (f.output && f.output !== '-' && f.output !== DEFAULT_OUTPUT[engine]) parts.push(`-o ${f.output}`);
+  if (f.matrix) parts.push(`--matrix ${shq(f.matrix)}`);
+  if (f.kmatrix) parts.push(`--kmatrix ${shq(f.kmatrix)}`);
+  if (engine !== 'github' && f.image !== DEFAULT_JOB_IMAGE) parts.push(`--image ${shq(f.image)}`);
+  if (engine === 'kubernetes') parts.push(`--repo ${shq(f.repo ?? '')}`, `--ref ${shq(f.ref)}`);
+  if (f.output && f.output !== '-' && f.output !== DEFAULT_OUTPUT[engine]) parts.push(`-o ${shq(f.output)}`);
   return parts.join(' ');
+}
+
+/** Refuse a control character (a newline adds YAML keys to the generated file and lines to its header) in any value the file carries. */
+function plainValues(f: CiFlags): void {
+  const values: [string, string | undefined][] = [
+    ['--matrix', f.matrix],
+    ['--kmatrix', f.kmatrix],
+    ['--image', f.image],
+    ['--repo', f.repo],
+    ['--ref', f.ref],
+    ['-o', f.output],
+  ];
+  for (const [flag, v] of values) {
+    const at = v === undefined ? -1 : v.search(/[\u0000-\u001f\u007f\u2028\u2029]/);
+    if (at >= 0) throw new InputError(flag, null, null, `contains a control character (U+${v!.charCodeAt(at).toString(16).padStart(4, '0').toUpperCase()} at offset ${at}): refusing to write it into a CI file`);
+  }
 }
 
 /** Job image of GitLab and Kubernetes jobs: Node 20 on bookworm, the build image's Debian suite. */
@@ -54,6 +75,7 @@ export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
   if (!(ENGINES as readonly string[]).includes(engineArg)) throw new InputError('engine', null, null, `'${engineArg}' is not one of ${ENGINES.join(', ')}`);
   const engine = engineArg as Engine;
   const shards = shardCount(engine, String(f.shards));
+  plainValues(f);
   if (f.matrix) loadMatrix(resolve(f.matrix));
   if (engine === 'kubernetes' && !f.repo) throw new InputError('--repo', null, null, 'kubernetes pods clone the kernel tree: give its git URL with --repo');
   const o: CiOptions = {
@@ -72,13 +94,15 @@ export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
   const out = f.output ?? DEFAULT_OUTPUT[engine];
   if (f.check) {
     if (out === '-') throw new InputError('--check', null, null, 'needs a file, not -o -');
+    if (existsSync(out)) checkInputFile('-o', out, MAX_CI_FILE);
     const have = existsSync(out) ? readFileSync(out, 'utf8') : null;
     if (have === text) return { code: CODES.OK, stdout: `${out}: up to date\n`, stderr: '' };
     const why = have === null ? 'does not exist' : `differs from what \`${o.command}\` generates (first difference at line ${firstDiff(have, text)})`;
     return { code: CODES.FAIL, stdout: '', stderr: `kmatrix: ${out} ${why}; regenerate it with: ${o.command}\n` };
   }
   if (out === '-') return { code: CODES.OK, stdout: text, stderr: '' };
-  mkdirSync(dirname(resolve(out)), { recursive: true });
+  checkOutputPath('-o', out);
+  makeParents('-o', out);
   writeFileSync(out, text);
   return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${out} (${engine}, ${shards} shard(s))\n` };
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cacheRoot } from '../build/paths.js';
 import { MissingBuildsError, usableIdentity, type BuildContext } from '../compare/builds.js';
-import { InputError } from '../errors.js';
+import { UsageError, type KmatrixError } from '../errors.js';
 import type { Cell, Matrix } from '../matrix/load.js';
 import type { Toolchain } from '../matrix/toolchain.js';
 import { runtimeOf, type RunOptions } from '../pipeline.js';
@@ -116,6 +116,11 @@ export function usage(message: string): CommandResult {
   return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${message}\n` };
 }
 
+/** An expected error as a command result: the exit code its class carries (usage 2, infrastructure 3), its message (or `message`). */
+export function failure(e: KmatrixError, message = e.message): CommandResult {
+  return { code: e.exitCode, stdout: '', stderr: `kmatrix: ${message}\n` };
+}
+
 /**
  * The skeleton of every command that builds: open the store, give `body` the build context for the cells, close
  * the store; bad input and builds missing under --no-build become exit 2, an interrupted run exit 3.
@@ -150,8 +155,8 @@ export async function withBuildContext(
     });
     return deps.signal?.aborted && r.code !== CODES.USAGE ? { ...r, code: CODES.INFRA } : r;
   } catch (e) {
-    if (e instanceof InputError) return usage(e.message);
-    if (e instanceof MissingBuildsError) return usage(`${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config and toolchain)`);
+    if (e instanceof MissingBuildsError) return failure(e, `${e.message}; run without --no-build to build them (${rt.name} runtime, current cell config and toolchain)`);
+    if (e instanceof UsageError) return failure(e);
     throw e;
   } finally {
     store?.close();

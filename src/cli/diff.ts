@@ -39,11 +39,12 @@ export async function diffCommand(a: string, b: string | undefined, f: DiffFlags
   }
   if (b === undefined) throw new InputError('revision', null, null, `diff takes two commits A B (or --toolchains X,Y REV for one commit's toolchains side by side)`);
   const { matrix, cells, shard } = selectCells(f);
-  if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   const { tree, dbPath } = paths(f, deps);
   const from = await oneRevision(tree, a);
   const to = await oneRevision(tree, b);
-  await preflight({ tree, revs: [from, to], cells, dbPath });
+  // An empty shard still checks its tree, revisions and --db: a typo must not pass as a green shard.
+  await preflight({ tree, revs: [from, to], cells: cells.length ? cells : matrix.cells, dbPath });
+  if (shard && cells.length === 0) return { code: CODES.OK, stdout: `shard ${shard.index}/${shard.total}: no cells\n`, stderr: '' };
   return withBuildContext(f, deps, { matrix, cells, command: `diff ${a} ${b}` }, async (ctx) => {
     const { store } = ctx;
     const got = await ensureBuilds({ ...ctx, shas: [...new Set([from, to])], noBuild: f.noBuild === true || f.build === false, rebuild: f.rebuild });

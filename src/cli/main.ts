@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
 import { cacheRoot } from '../build/paths.js';
-import { InputError } from '../errors.js';
+import { exitCodeOf, KmatrixError } from '../errors.js';
 import { runMatrix } from '../pipeline.js';
 import { minutesAndSeconds } from '../pipeline/stages.js';
 import { historyBuild } from '../report/enrich.js';
@@ -26,7 +26,7 @@ import { preflight } from './preflight.js';
 import { registerMergeCommands } from './merge.js';
 import { registerCiCommand } from './ci.js';
 import { demoCommits } from '../demo/commits.js';
-import { ensureReplayTree, ReplayError } from '../demo/replay.js';
+import { ensureReplayTree } from '../demo/replay.js';
 
 /** Exit codes every command uses. */
 const EXIT = CODES;
@@ -233,18 +233,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT.USAGE;
       return;
     }
-    if (e instanceof InputError) {
-      process.stderr.write(`kmatrix: ${e.message}\n`);
-      process.exitCode = EXIT.USAGE;
-      return;
-    }
-    if (e instanceof ReplayError) {
-      process.stderr.write(`kmatrix: ${e.message}\n`);
-      process.exitCode = EXIT.INFRA;
-      return;
-    }
+    // The one place exit codes come from errors: a usage error 2, an infrastructure error 3, anything unexpected 3.
     process.stderr.write(`kmatrix: ${(e as Error).message}\n`);
-    if (process.env['KMATRIX_DEBUG']) process.stderr.write(`${(e as Error).stack}\n`);
-    process.exitCode = EXIT.INFRA;
+    if (!(e instanceof KmatrixError) && process.env['KMATRIX_DEBUG']) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = exitCodeOf(e);
   }
 }

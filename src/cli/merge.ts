@@ -1,14 +1,15 @@
 /** `kmatrix merge SHARD.db... --into ALL.db` and `kmatrix shards`: combine shard stores; show the shard plan. */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { planShards } from '../matrix/shard.js';
-import { openStore } from '../store/db.js';
-import { mergeStores, MergeRefused, type MergeReport } from '../store/merge.js';
+import { MAX_SHARDS, planShards } from '../matrix/shard.js';
+import { checkStorePath, openStore, type Store } from '../store/db.js';
+import { checkOutputPath, makeParents, removeMadeDirs } from '../output-path.js';
+import { checkSources, mergeChecked, MergeRefused, peekStoreId, type MergeReport } from '../store/merge.js';
 import { cellWeights } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
-import { CODES, emit, type CommandResult } from './compare-common.js';
+import { CODES, emit, failure, type CommandResult } from './compare-common.js';
 import { DB_HELP, DEFAULT_MATRIX, defaultDb, positiveInt, selectCells, shardWeights, type CellOptions } from './options.js';
 
 /** Flags of `kmatrix merge`. */
@@ -49,37 +50,42 @@ export function mergeExitCode(r: MergeReport): number {
   return r.conflicts.length || incomplete ? CODES.INFRA : CODES.OK;
 }
 
-/** Run `kmatrix merge`. */
+/** Run `kmatrix merge`: every source is checked before the target is opened; a refused or failed merge leaves nothing behind. */
 export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
   const { matrix } = selectCells({ ...f, shard: undefined });
   const into = resolve(f.into);
   const paths = sources.map((s) => resolve(s));
   if (paths.includes(into)) throw new InputError('--into', null, null, `'${f.into}' is also given as a source`);
-  // A refused merge writes nothing: a target store that did not exist before is removed again.
-  const created = !existsSync(into);
-  const store = openStore(into);
-  let refused = false;
+  const expected = { name: matrix.name, hash: matrix.hash, cells: matrix.cells.map((c) => ({ name: c.name, hash: c.hash })) };
+  // Refusals first, with the target only read: an older target is not migrated, nothing is created.
+  checkStorePath(into);
+  let checked;
   try {
-    let r: MergeReport;
-    try {
-      r = mergeStores(store, paths, {
-        targetDir: dirname(into),
-        matrix: { name: matrix.name, hash: matrix.hash, cells: matrix.cells.map((c) => ({ name: c.name, hash: c.hash })) },
-        toolVersion: TOOL_VERSION,
-      });
-    } catch (e) {
-      if (e instanceof MergeRefused) {
-        refused = true;
-        return { code: CODES.USAGE, stdout: '', stderr: `kmatrix: ${e.message}\n` };
-      }
-      throw e;
-    }
+    checked = checkSources(paths, { matrix: expected, targetId: peekStoreId(into) });
+  } catch (e) {
+    if (e instanceof MergeRefused) return failure(e);
+    throw e;
+  }
+  const created = !existsSync(into);
+  let madeDirs: string[] = [];
+  let store: Store | null = null;
+  let ok = false;
+  try {
+    madeDirs = makeParents('--into', into);
+    store = openStore(into);
+    const r = mergeChecked(store, checked, { targetDir: dirname(into), matrix: expected, toolVersion: TOOL_VERSION });
+    ok = true;
     const code = mergeExitCode(r);
     const stdout = f.json ? JSON.stringify({ into, exitCode: code, ...r }, null, 2) + '\n' : renderMergeText(r, f.into);
     return { code, stdout, stderr: '' };
   } finally {
-    store.close();
-    if (refused && created) for (const f of [into, `${into}-wal`, `${into}-shm`]) rmSync(f, { force: true });
+    if (!store) for (const s of checked) s.db.close();
+    store?.close();
+    // A failed merge takes back what it created: a new target store (and its -wal/-shm), the folders made for it.
+    if (!ok) {
+      if (created) for (const x of [into, `${into}-wal`, `${into}-shm`, `${into}-journal`]) rmSync(x, { force: true });
+      removeMadeDirs(madeDirs);
+    }
   }
 }
 
@@ -96,12 +102,16 @@ export interface ShardsFlags extends CellOptions {
 export function shardsCommand(f: ShardsFlags): CommandResult {
   const { matrix } = selectCells({ ...f, shard: undefined, shards: undefined });
   if (f.weights) {
-    const store = openStore(resolve(f.db ?? defaultDb()));
+    // Read, never created: a mistyped --db is an error, not an empty store with no weights.
+    const db = resolve(f.db ?? defaultDb());
+    if (!existsSync(db)) throw new InputError('--db', null, null, `${db}: no such result store (kmatrix shards --weights reads recorded times)`);
+    if (f.output) checkOutputPath('-o', f.output);
+    const store = openStore(db);
     try {
       const w = cellWeights(store, matrix.cells.map((c) => ({ name: c.name, hash: c.hash })));
       const text = JSON.stringify({ matrix: matrix.name, cells: Object.fromEntries(w) }, null, 2) + '\n';
       if (f.output) {
-        mkdirSync(dirname(resolve(f.output)), { recursive: true });
+        makeParents('-o', f.output);
         writeFileSync(resolve(f.output), text);
         return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${f.output} (${w.size} cell(s) with recorded times)\n` };
       }
@@ -111,6 +121,7 @@ export function shardsCommand(f: ShardsFlags): CommandResult {
     }
   }
   if (f.shards === undefined) throw new InputError('--shards', null, null, 'give the shard count (--shards N) or --weights');
+  if (f.shards > MAX_SHARDS) throw new InputError('--shards', null, null, `shard count must be 1..${MAX_SHARDS}, got ${f.shards}`);
   const plan = planShards(matrix.cells, f.shards, shardWeights(f));
   if (f.json) {
     const shards = [...plan.cells].map(([i, cells]) => ({ shard: `${i}/${plan.total}`, cells, seconds: plan.load?.get(i) ?? null }));

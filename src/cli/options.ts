@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { resultsRoot } from '../build/paths.js';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../matrix/fragment.js';
 import { InputError } from '../errors.js';
+import { checkInputFile } from '../output-path.js';
 import { cellMatcher } from '../matrix/glob.js';
 import { adhocMatrix, selectToolchain, withExtraLines } from '../matrix/adhoc.js';
 import { loadMatrix, type Cell, type Matrix } from '../matrix/load.js';
@@ -100,9 +101,14 @@ export function selectedShard(o: CellOptions, env: Record<string, string | undef
   return shardFromEnv(flag, env, o.shards);
 }
 
+/** Largest --shard-weights file read (seconds per cell: a few kB even for a large matrix). */
+const MAX_WEIGHTS_FILE = 16 * 1024 * 1024;
+
 /** Weights of --shard-weights FILE, if given. */
 export function shardWeights(o: CellOptions): Map<string, number> | undefined {
   if (o.shardWeights === undefined) return undefined;
+  // A regular file of bounded size: /dev/zero or a FIFO would be read forever.
+  checkInputFile('--shard-weights', o.shardWeights, MAX_WEIGHTS_FILE);
   let text: string;
   try {
     text = readFileSync(o.shardWeights, 'utf8');

@@ -1,4 +1,5 @@
 /** Getting the builds a comparison needs: from the store, building what is missing via runMatrix (I/O). */
+import { UsageError } from '../errors.js';
 import type { Cell, Matrix } from '../matrix/load.js';
 import { versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
 import { cellToolchainKey, runMatrix, runtimeOf, type RunOptions } from '../pipeline.js';
@@ -7,7 +8,7 @@ import type { Store } from '../store/db.js';
 import { findBuild, loadBuild, type LoadedBuild } from '../store/queries.js';
 
 /** Builds that are not in the store and may not be built (`--no-build`). */
-export class MissingBuildsError extends Error {
+export class MissingBuildsError extends UsageError {
   /** `other`: the toolchain of a stored build that exists but was made with another toolchain than the current one. */
   constructor(readonly missing: { sha: string; cell: string; other?: string }[]) {
     super(

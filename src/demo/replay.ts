@@ -6,6 +6,7 @@ import { git } from '../build/git.js';
 import { acquireLock } from '../build/lock.js';
 import { subdirs } from '../runtime/host.js';
 import { alive, killProcessesUnder } from '../runtime/process.js';
+import { InfraError } from '../errors.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 /** Debian's kernel source tarball the replay tree is made from. */
@@ -29,7 +30,7 @@ const REPLAY_ENV = {
 export const BASELINE_SUBJECT = 'Linux 6.1.192 (Debian linux-source-6.1)';
 
 /** Raised when the replay tree cannot be prepared for reasons outside kmatrix (exit 3). */
-export class ReplayError extends Error {}
+export class ReplayError extends InfraError {}
 
 /** Patch files of the series, in order. */
 export function seriesFiles(dir = SERIES_DIR): string[] {

@@ -1,4 +1,6 @@
 /** Config fragments: `CONFIG_X=value` / `# CONFIG_X is not set` lines, parsed, rendered and merged. */
+import { UsageError } from '../errors.js';
+
 /** One assignment from a config fragment; `symbol` has no CONFIG_ prefix, string values are unquoted. */
 export interface FragmentLine {
   symbol: string;
@@ -12,7 +14,7 @@ export interface FragmentLine {
 }
 
 /** A malformed fragment line; `line` and `column` are 1-based. */
-export class FragmentError extends Error {
+export class FragmentError extends UsageError {
   constructor(
     readonly line: number,
     readonly column: number,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from './fragment.js';
 import { InputError } from '../errors.js';
@@ -242,7 +242,10 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
       }
     }
   }
-  if (cells.length === 0) throw new InputError(file, null, null, 'the matrix expands to no cells');
+  if (cells.length === 0) {
+    const pos = locate(doc, lc, ['configs']);
+    throw new InputError(file, pos.line, pos.column, Object.keys(m.configs).length ? 'configs: the matrix expands to no cells' : 'configs: defines no config (the matrix expands to no cells)');
+  }
   return cells;
 }
 
@@ -275,6 +278,26 @@ export function loadMatrix(path: string): Matrix {
   return parseMatrix(text, file);
 }
 
+/** Most alias expansions a matrix may make (the yaml library's default): more is a "billion laughs" file. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data; aliases that expand past MAX_ALIAS_COUNT are an InputError at the first alias. */
+function toJS(doc: Document, lc: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    let at = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        at = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const pos = lc.linePos(at);
+    throw new InputError(file, pos.line, pos.col, `YAML aliases expand too much (${(e as Error).message}; at most ${MAX_ALIAS_COUNT} expansions): write the values out`);
+  }
+}
+
 /** Validate and expand matrix YAML text that came from `file` (used for relative paths and messages). */
 export function parseMatrix(text: string, file: string): Matrix {
   const lc = new LineCounter();
@@ -285,7 +308,7 @@ export function parseMatrix(text: string, file: string): Matrix {
     const msg = yamlErr.code === 'DUPLICATE_KEY' ? `duplicate key (a duplicate config or variant gives a duplicate cell): ${yamlErr.message.split('\n')[0]}` : yamlErr.message.split('\n')[0];
     throw new InputError(file, pos.line, pos.col, msg ?? 'YAML error');
   }
-  const parsed = MatrixSchema.safeParse(doc.toJS());
+  const parsed = MatrixSchema.safeParse(toJS(doc, lc, file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (!issue) throw new InputError(file, 1, 1, 'invalid matrix');

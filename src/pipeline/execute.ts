@@ -3,7 +3,6 @@
  * built; then the worktree lock, the checkout and the builds, each handed to the recorder and told to the display.
  */
 import { rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { buildCell, type BuildOutcome } from '../build/build.js';
@@ -12,6 +11,7 @@ import { acquireLock } from '../build/lock.js';
 import { buildDirName, cellSlug, type TreeSlot } from '../build/paths.js';
 import { classifyBuild } from '../classify/outcome.js';
 import type { Cell } from '../matrix/load.js';
+import { effectiveCpus } from '../runtime/cpus.js';
 import { reapOrphanGroups, subdirs } from '../runtime/host.js';
 import { cachedBuild, type StoredBuild } from '../store/db.js';
 import { buildKey, type CommitInfo, type RunStage } from '../types.js';
@@ -138,7 +138,7 @@ async function checkout(x: RunContext, commit: CommitInfo, plan: CommitPlan): Pr
  */
 async function buildAll(x: RunContext, commit: CommitInfo, todo: Cell[]): Promise<void> {
   const warm = todo.every((c) => warmBuildDir(x.slot.buildDir(buildDirName(c), x.toolchains.of(c).runtime)));
-  const s = splitJobs(todo.length, availableParallelism(), x.o.jobs, x.o.makeJobs, warm);
+  const s = splitJobs(todo.length, effectiveCpus(), x.o.jobs, x.o.makeJobs, warm);
   const limit = pLimit(s.jobs);
   await Promise.all(
     todo.map((cell) =>

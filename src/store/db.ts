@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { BuildOutcome } from '../build/build.js';
+import { checkOutputPath, makeParents } from '../output-path.js';
 import type { BuildKey, CcacheStats, CommitInfo, Diagnostic, RunStage, StageTimes, ToolchainUsed } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -37,7 +38,10 @@ function sqliteHeader(path: string): { kind: 'empty' } | { kind: 'other' } | { k
 export function checkStorePath(path: string): void {
   const abs = resolve(path);
   if (existsSync(abs)) {
-    if (statSync(abs).isDirectory()) throw dbError(abs, 'is a directory, not a result store file');
+    const st = statSync(abs);
+    if (st.isDirectory()) throw dbError(abs, 'is a directory, not a result store file');
+    // A FIFO would block the header read (and SQLite's open) forever; a device is no store either.
+    if (!st.isFile()) throw dbError(abs, 'is not a regular file (a device, FIFO or socket), not a result store');
     let h;
     try {
       h = sqliteHeader(abs);
@@ -53,31 +57,7 @@ export function checkStorePath(path: string): void {
     }
   }
   // The nearest existing ancestor must be a writable directory (SQLite also writes -wal/-shm files beside the store).
-  let dir = dirname(abs);
-  while (!existsSync(dir)) dir = dirname(dir);
-  if (!statSync(dir).isDirectory()) throw dbError(abs, `${dir} is a file, not a directory`);
-  try {
-    accessSync(dir, constants.W_OK);
-    if (existsSync(abs)) accessSync(abs, constants.W_OK);
-  } catch (e) {
-    throw dbError(abs, `not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message} on ${existsSync(abs) ? abs : dir})`);
-  }
-}
-
-/** Create the directories up to `dir` one level at a time (never a recursive mkdir: under /proc it never returns); undo on failure. */
-function makeParents(abs: string, dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-  const made: string[] = [];
-  try {
-    for (const d of missing) {
-      mkdirSync(d);
-      made.push(d);
-    }
-  } catch (e) {
-    for (const d of made.reverse()) rmdirSync(d);
-    throw dbError(abs, `cannot create ${missing[made.length] ?? dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  checkOutputPath('--db', abs);
 }
 
 /** Open (creating and migrating as needed) the SQLite result store at `path`; a bad path or file is an exit-2 InputError naming it. */
@@ -85,7 +65,7 @@ export function openStore(path: string): Store {
   if (path === ':memory:') return prepare(new Database(path), path);
   const abs = resolve(path);
   checkStorePath(abs);
-  makeParents(abs, dirname(abs));
+  makeParents('--db', abs);
   let db: Store;
   try {
     db = new Database(abs);

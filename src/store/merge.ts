@@ -4,14 +4,16 @@
  * (`<store_id>:<build id>`), so merging the same store again adds nothing.
  */
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { makeParents, removeMadeDirs } from '../output-path.js';
+import { UsageError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Diagnostic } from '../types.js';
 import { STAGE_COLUMNS, storeId, type Store } from './db.js';
 
-/** A store that cannot be merged (not a kmatrix store, another matrix, itself): exit 2, nothing written. */
-export class MergeRefused extends Error {
+/** A store that cannot be merged (not a kmatrix store, another matrix, itself, a log outside its folder): exit 2, nothing written. */
+export class MergeRefused extends UsageError {
   constructor(
     readonly file: string,
     readonly detail: string,
@@ -102,9 +104,15 @@ interface SrcBuild {
   origin: string | null;
 }
 
-/** Open a source store read-only and check it is a kmatrix store this version can read. */
+/** Open a source store read-only and check it is a kmatrix store this version can read (a regular file: a FIFO would block). */
 function openSource(path: string): Database.Database {
-  if (!existsSync(path)) throw new MergeRefused(path, 'no such file');
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    throw new MergeRefused(path, 'no such file');
+  }
+  if (!st.isFile()) throw new MergeRefused(path, `is not a regular file (${st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : 'a device, FIFO or socket'}), not a kmatrix store`);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -124,54 +132,163 @@ function openSource(path: string): Database.Database {
   return db;
 }
 
+/** The identity of an existing store at `path`, read without writing (no migration); null when there is none yet. */
+export function peekStoreId(path: string): string | null {
+  if (!existsSync(path) || !statSync(path).isFile()) return null;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_meta'`).get();
+    return has ? storeId(db as unknown as Store) : null;
+  } finally {
+    db.close();
+  }
+}
+
 /** The result of a build that must agree between two stores: status and its fingerprints. */
 function resultKey(status: string, fps: readonly string[]): string {
   return `${status} ${[...fps].sort().join(',')}`;
 }
 
-/** Where a source's log is: its recorded path, else the same `logs/...` tail beside the source store. */
-function findLog(sourcePath: string, logPath: string): { file: string; tail: string } | null {
-  const at = logPath.lastIndexOf(`${sep}logs${sep}`);
-  const tail = at >= 0 ? logPath.slice(at + 1) : join('logs', logPath.split(sep).slice(-3).join(sep));
-  for (const f of [logPath, join(dirname(resolve(sourcePath)), tail)]) {
-    if (existsSync(f) && statSync(f).isFile()) return { file: f, tail };
+/**
+ * Whether an incoming result replaces the stored one of the same build key (pure): an infrastructure ERROR
+ * (interrupted, OOM, disk full, engine missing) says nothing about the code, so a real result (PASS/FAIL) wins
+ * over it whatever the order; otherwise the newer start wins; a tie keeps the stored one.
+ */
+export function incomingWins(stored: { status: string; startedAt: string }, incoming: { status: string; startedAt: string }): boolean {
+  const real = (s: string) => s !== 'ERROR';
+  if (real(stored.status) !== real(incoming.status)) return real(incoming.status);
+  return Date.parse(incoming.startedAt) > Date.parse(stored.startedAt);
+}
+
+/**
+ * The `logs/...` part of a stored log path (pure): after its last `logs` folder, with no `.`/`..` step; null when the
+ * path has none (then it cannot be a log beside its store).
+ */
+export function logTail(logPath: string): string | null {
+  const parts = logPath.split(/[\\/]+/);
+  const at = parts.lastIndexOf('logs');
+  if (at < 0) return null;
+  const rest = parts.slice(at + 1).filter((p) => p !== '');
+  if (!rest.length || rest.some((p) => p === '.' || p === '..' || p.includes('\0'))) return null;
+  return ['logs', ...rest].join(sep);
+}
+
+/** A source store opened and checked: nothing of it is written before every source passed. */
+interface CheckedSource {
+  path: string;
+  db: Database.Database;
+  id: string;
+  /** Per source build id with a log path: the log file inside the source's folder, or null when it is not there. */
+  logs: Map<number, string | null>;
+}
+
+/**
+ * Where each build's log of a source is: `<its logs/ tail>` inside the source store's own folder (symbolic links
+ * resolved), a regular file. A log path that leads anywhere else (absolute elsewhere, `..`, a link out) is refused
+ * naming the build: a merge never copies a file from outside the shard.
+ */
+function sourceLogs(path: string, db: Database.Database): Map<number, string | null> {
+  const folder = dirname(resolve(path));
+  const real = realpathSync(folder);
+  const out = new Map<number, string | null>();
+  const rows = db
+    .prepare(`SELECT b.id, b.commit_sha, b.log_path, c.name AS cell FROM builds b JOIN cells c ON c.id = b.cell_id WHERE b.log_path IS NOT NULL ORDER BY b.id`)
+    .all() as { id: number; commit_sha: string; log_path: string; cell: string }[];
+  for (const r of rows) {
+    const refuse = (why: string) =>
+      new MergeRefused(path, `build ${r.id} (${r.cell} @ ${r.commit_sha.slice(0, 12)}): log path '${r.log_path}' ${why}; refusing to merge`);
+    const tail = logTail(r.log_path);
+    if (tail === null) throw refuse(`is not under a logs/ folder of the shard (${folder})`);
+    const file = join(folder, tail);
+    let st;
+    try {
+      st = lstatSync(file);
+    } catch {
+      out.set(r.id, null);
+      continue;
+    }
+    let target: string;
+    try {
+      target = realpathSync(file);
+    } catch {
+      throw refuse('is a broken symbolic link');
+    }
+    if (!target.startsWith(real + sep)) throw refuse(`leads outside the shard's folder ${folder} (to ${target})`);
+    if (!(st.isSymbolicLink() ? statSync(target) : st).isFile()) throw refuse('is not a regular file');
+    out.set(r.id, target);
   }
-  return null;
+  return out;
+}
+
+/**
+ * Open and check every source before the target is touched: a kmatrix store, not the target (`targetId`, null
+ * when the target has no identity yet) nor another source, run with the expected matrix, its logs inside its
+ * folder. Throws MergeRefused (every source closed again).
+ */
+export function checkSources(sourcePaths: readonly string[], o: { matrix: ExpectedMatrix; targetId: string | null }): CheckedSource[] {
+  const out: CheckedSource[] = [];
+  try {
+    for (const p of sourcePaths) {
+      const db = openSource(p);
+      const s: CheckedSource = { path: p, db, id: '', logs: new Map() };
+      out.push(s);
+      s.id = storeId(db as unknown as Store);
+      if (s.id === o.targetId) throw new MergeRefused(p, 'is the target store itself');
+      const twin = out.find((x) => x !== s && x.id === s.id);
+      if (twin) throw new MergeRefused(p, `is the same store as ${twin.path}`);
+      const other = db
+        .prepare(`SELECT DISTINCT matrix_name AS name, matrix_hash AS hash FROM runs WHERE matrix_hash != ? OR matrix_name != ?`)
+        .all(o.matrix.hash, o.matrix.name) as { name: string; hash: string }[];
+      if (other.length) {
+        throw new MergeRefused(
+          p,
+          `was run with another matrix (${other.map((m) => `${m.name} ${m.hash}`).join(', ')}; expected ${o.matrix.name} ${o.matrix.hash}): refusing to mix matrices`,
+        );
+      }
+      s.logs = sourceLogs(p, db);
+    }
+    return out;
+  } catch (e) {
+    for (const s of out) s.db.close();
+    throw e;
+  }
+}
+
+/** What a merge wrote outside the database, so that a failed merge can take it back. */
+interface Written {
+  files: string[];
+  dirs: string[];
 }
 
 /**
  * Merge the source stores into `target` (whose logs live under `targetDir/logs`). Every source must have
- * been run with the expected matrix (else MergeRefused, nothing written). One transaction for everything.
+ * been run with the expected matrix (else MergeRefused, nothing written). One transaction for everything;
+ * when it fails, the logs it copied and the folders it made are removed again.
  */
 export function mergeStores(
   target: Store,
   sourcePaths: readonly string[],
   o: { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date },
 ): MergeReport {
+  return mergeChecked(target, checkSources(sourcePaths, { matrix: o.matrix, targetId: storeId(target) }), o);
+}
+
+/** Merge sources that checkSources passed (and close them). */
+export function mergeChecked(
+  target: Store,
+  sources: CheckedSource[],
+  o: { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date },
+): MergeReport {
   const targetId = storeId(target);
-  const sources = sourcePaths.map((p) => ({ path: p, db: openSource(p) }));
+  const written: Written = { files: [], dirs: [] };
   try {
-    // Refuse before writing anything.
-    const ids = new Map<string, string>();
-    for (const s of sources) {
-      const id = storeId(s.db as unknown as Store);
-      if (id === targetId) throw new MergeRefused(s.path, 'is the target store itself');
-      if (ids.has(id)) throw new MergeRefused(s.path, `is the same store as ${ids.get(id)}`);
-      ids.set(id, s.path);
-      const other = s.db
-        .prepare(`SELECT DISTINCT matrix_name AS name, matrix_hash AS hash FROM runs WHERE matrix_hash != ? OR matrix_name != ?`)
-        .all(o.matrix.hash, o.matrix.name) as { name: string; hash: string }[];
-      if (other.length) {
-        throw new MergeRefused(
-          s.path,
-          `was run with another matrix (${other.map((m) => `${m.name} ${m.hash}`).join(', ')}; expected ${o.matrix.name} ${o.matrix.hash}): refusing to mix matrices`,
-        );
-      }
-    }
+    // The identity checkSources compared against may have been unknown (a target not created yet).
+    const self = sources.find((s) => s.id === targetId);
+    if (self) throw new MergeRefused(self.path, 'is the target store itself');
     const report: MergeReport = { sources: [], conflicts: [], missing: [], absentShards: [], noop: true };
     const commitsSeen = new Set<string>();
     target.transaction(() => {
-      for (const s of sources) report.sources.push(mergeOne(target, s.path, s.db, ids, targetId, o, report, commitsSeen));
+      for (const s of sources) report.sources.push(mergeOne(target, s, targetId, o, report, commitsSeen, written));
     })();
     // Missing cells: per commit any source built, the matrix cells without a build in the merged store.
     const built = target.prepare(`SELECT DISTINCT c.name || ' ' || c.config_hash AS k FROM builds b JOIN cells c ON c.id = b.cell_id WHERE b.commit_sha = ?`);
@@ -182,6 +299,10 @@ export function mergeStores(
     }
     report.absentShards = absentShards(report.sources.flatMap((x) => x.shards));
     return report;
+  } catch (e) {
+    for (const f of written.files) rmSync(f, { force: true });
+    removeMadeDirs(written.dirs);
+    throw e;
   } finally {
     for (const s of sources) s.db.close();
   }
@@ -200,15 +321,14 @@ export function absentShards(labels: readonly string[]): string[] {
 /** Merge one source inside the caller's transaction. */
 function mergeOne(
   target: Store,
-  path: string,
-  src: Database.Database,
-  ids: Map<string, string>,
+  source: CheckedSource,
   targetId: string,
   o: { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date },
   report: MergeReport,
   commitsSeen: Set<string>,
+  written: Written,
 ): SourceSummary {
-  const sid = [...ids].find(([, p]) => p === path)![0];
+  const { path, db: src, id: sid } = source;
   const runs = src.prepare(`SELECT * FROM runs ORDER BY id`).all() as SrcRun[];
   const summary: SourceSummary = {
     source: path,
@@ -252,7 +372,7 @@ function mergeOne(
   const cellRow = target.prepare(`SELECT id FROM cells WHERE name = ? AND config_hash = ?`);
   const buildByOrigin = target.prepare(`SELECT id FROM builds WHERE origin = ?`);
   const sameKey = target.prepare(
-    `SELECT b.id, b.status FROM builds b JOIN cells c ON c.id = b.cell_id
+    `SELECT b.id, b.status, b.started_at FROM builds b JOIN cells c ON c.id = b.cell_id
      WHERE b.commit_sha = ? AND c.name = ? AND c.config_hash = ? AND b.stage = ? AND b.runtime = ? AND b.image IS ? AND b.toolchain = ?
      ORDER BY b.id DESC LIMIT 1`,
   );
@@ -288,29 +408,26 @@ function mergeOne(
       continue;
     }
     const incoming = resultKey(b.status, fps(src, b.id));
-    const clash = (sameKey.all(b.commit_sha, b.cell_name, b.config_hash, b.stage, b.runtime, b.image, b.toolchain) as { id: number; status: string }[]).find(
+    const clash = (sameKey.all(b.commit_sha, b.cell_name, b.config_hash, b.stage, b.runtime, b.image, b.toolchain) as { id: number; status: string; started_at: string }[]).find(
       (k) => resultKey(k.status, fps(target, k.id)) !== incoming,
     );
-    if (clash) {
-      pending.push({
-        origin,
-        kept: clash.id,
-        sha: b.commit_sha,
-        cell: b.cell_name,
-        detail: `kept build ${clash.id} (${resultKey(clash.status, fps(target, clash.id))}); incoming ${incoming}`,
-      });
+    const stored = clash && `build ${clash.id} (${resultKey(clash.status, fps(target, clash.id))}, started ${clash.started_at})`;
+    if (clash && !incomingWins({ status: clash.status, startedAt: clash.started_at }, { status: b.status, startedAt: b.started_at })) {
+      pending.push({ origin, kept: clash.id, sha: b.commit_sha, cell: b.cell_name, detail: `kept ${stored}; incoming ${incoming}, started ${b.started_at}` });
       continue;
     }
     insCell.run(b.cell_name, b.config_hash, b.definition);
     const cellId = (cellRow.get(b.cell_name, b.config_hash) as { id: number }).id;
     let logPath: string | null = null;
     if (b.log_path) {
-      const found = findLog(path, b.log_path);
+      const found = source.logs.get(b.id);
       if (found) {
-        logPath = join(logsDir, relative('logs', found.tail));
+        logPath = join(logsDir, relative('logs', logTail(b.log_path)!));
+        if (!logPath.startsWith(logsDir + sep)) throw new Error(`${path}: build ${b.id}: log would be written outside ${logsDir}`);
         if (!existsSync(logPath)) {
-          mkdirSync(dirname(logPath), { recursive: true });
-          copyFileSync(found.file, logPath);
+          written.dirs.push(...makeParents('--into', logPath));
+          copyFileSync(found, logPath, constants.COPYFILE_EXCL);
+          written.files.push(logPath);
           summary.logsCopied++;
         }
       } else summary.logsMissing++;
@@ -323,6 +440,10 @@ function mergeOne(
     }
     summary.buildsAdded++;
     changed = true;
+    if (clash) {
+      const why = b.status !== 'ERROR' && clash.status === 'ERROR' ? 'a real result outranks an infrastructure ERROR' : 'the newer result';
+      pending.push({ origin, kept: id, sha: b.commit_sha, cell: b.cell_name, detail: `kept incoming build ${id} (${incoming}, started ${b.started_at}) over ${stored}: ${why}` });
+    }
   }
   for (const p of pending) report.conflicts.push({ source: path, origin: p.origin, keptBuildId: p.kept, commitSha: p.sha, cell: p.cell, detail: p.detail });
   // A conflict already recorded by an earlier merge of this store is reported again but not stored again.

@@ -7,14 +7,19 @@ import { ROOT, tempDir } from '../helpers/replay.js';
 
 /**
  * kmatrix installs like a tool: `npm pack` (prepack builds dist/), the tarball installed into a temp prefix,
- * then the installed bin and npx run from an empty directory. Offline: dependencies come from npm's cache.
+ * then the installed bin and npx run from an empty directory. Dependencies come from npm's cache where it has them
+ * (`--prefer-offline`) and from the registry otherwise: `npm ci` caches tarballs but not the registry's package
+ * documents that a global install resolves ranges with, so a fresh machine has to fetch those (an `--offline`
+ * install failed there with ENOTCACHED).
  * The pack runs in a copy of the checkout (its files as git sees them, node_modules linked), so its build
  * never replaces the dist/ other tests are running.
  *
  * One shortcut, to stay cheap: npm 11 runs no install scripts of a global install unless allowed
  * (`--allow-scripts=better-sqlite3`), and better-sqlite3's script compiles SQLite (minutes on 2 cores). The test
- * installs without scripts and copies in the binding `npm ci` already compiled for this checkout (same
- * better-sqlite3 version, same Node); everything else is the tarball as a user gets it.
+ * installs without scripts and copies in the binding `npm ci` already compiled for this checkout when the installed
+ * better-sqlite3 is the same version (same Node); when the registry resolved another version it runs that version's own
+ * install script instead (slow, but never a binding built from other sources). Everything else is the tarball as a
+ * user gets it.
  */
 describe('npm pack → install → run from an empty directory', () => {
   const tmp = tempDir('kmatrix-install-');
@@ -41,11 +46,17 @@ describe('npm pack → install → run from an empty directory', () => {
     const info = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0]!;
     tarball = join(tmp, info.filename);
     files = info.files.map((f) => f.path);
-    execFileSync('npm', ['install', '-g', '--offline', '--loglevel=error', tarball], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const binding = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
-    const to = join(prefix, 'lib/node_modules/kmatrix', binding);
-    mkdirSync(join(to, '..'), { recursive: true });
-    copyFileSync(join(ROOT, binding), to);
+    execFileSync('npm', ['install', '-g', '--prefer-offline', '--loglevel=error', tarball], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const installed = join(prefix, 'lib/node_modules/kmatrix');
+    const sqlite = 'node_modules/better-sqlite3';
+    const versionOf = (dir: string) => (JSON.parse(readFileSync(join(dir, sqlite, 'package.json'), 'utf8')) as { version: string }).version;
+    if (versionOf(installed) === versionOf(ROOT)) {
+      const binding = join(sqlite, 'build/Release/better_sqlite3.node');
+      mkdirSync(join(installed, binding, '..'), { recursive: true });
+      copyFileSync(join(ROOT, binding), join(installed, binding));
+    } else {
+      execFileSync('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts', '--loglevel=error'], { cwd: installed, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    }
   }, 900_000);
 
   it('the tarball ships dist/ and what the CLI reads at run time, and no tests or sources', () => {

@@ -123,6 +123,12 @@ const CASES: Case[] = [
   { name: 'matrix: toolchain overriding ARCH', args: (db) => run('--matrix', matrixFile(GOOD + 'toolchains:\n  c:\n    family: llvm\n    make: { ARCH: x86 }\n'))(db), says: /m\.yaml:21:13: toolchains\.c\.make: 'ARCH' is set by kmatrix/ },
   { name: 'matrix: config naming an unknown toolchain', args: (db) => run('--matrix', matrixFile(GOOD + '    toolchains: [gcc, clang]\n'))(db), says: /m\.yaml:18:23: config 'a' names unknown toolchain 'clang' \(known: gcc\)/ },
   { name: 'matrix: the old `toolchain:` label', args: (db) => run('--matrix', matrixFile(GOOD + 'toolchain: gcc-12\n'))(db), says: /m\.yaml:18:1: unknown key 'toolchain' .*replaced by a `toolchains:` section/ },
+  {
+    name: 'matrix: a YAML alias bomb (billion laughs)',
+    args: (db) => run('--matrix', matrixFile(GOOD + 'bomb:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n' + ['b', 'c', 'd', 'e', 'f'].map((k, i) => `  ${k}: &${k} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]\n`).join('')))(db),
+    says: /m\.yaml:20:10: YAML aliases expand too much/,
+  },
+  { name: 'matrix: configs: {} (no config)', args: (db) => run('--matrix', matrixFile(GOOD.replace(/configs:[\s\S]*$/, 'configs: {}\n')))(db), says: /m\.yaml:14:10: configs: defines no config/ },
   { name: 'matrix: --matrix file that does not exist', args: (db) => run('--matrix', join(work, 'nope.yaml'))(db), says: /nope\.yaml.*(not found|no such)/i },
   // --- flags: the flag named
   { name: '--cells matching nothing', args: (db) => run('--cells', 'nope/*')(db), says: /--cells: 'nope\/\*' matches no cell/ },
@@ -285,3 +291,113 @@ describe('bad input: exit 2, the culprit named, nothing written', () => {
 function withMatrix(args: string[]): string[] {
   return args.includes('--matrix') || (args[0] === 'bisect' && args.includes('--resume')) ? args : [args[0]!, '--matrix', MATRIX, ...args.slice(1)];
 }
+
+/** A FIFO (named pipe) in a fresh dir: opening it for reading blocks until a writer comes. */
+function fifo(): string {
+  const f = join(mkdtempSync(join(work, 'fifo-')), 'pipe');
+  execFileSync('mkfifo', [f]);
+  return f;
+}
+
+describe('hostile paths: exit 2 naming the flag and the file, nothing created, no hang', () => {
+  const aFile = join(work, 'a-file');
+  writeFileSync(aFile, 'x');
+  const PATHS: { name: string; args: () => string[]; says: RegExp; absent?: () => string }[] = [
+    { name: 'ci -o under a file', args: () => ['ci', 'github', '--shards', '2', '-o', join(aFile, 'x.yml')], says: /-o: .*a-file\/x\.yml: .*a-file is a file, not a directory/ },
+    { name: 'ci -o under /proc (a recursive mkdir there spins forever)', args: () => ['ci', 'github', '--shards', '2', '-o', '/proc/self/kmatrix-a/b/x.yml'], says: /-o: \/proc\/self\/kmatrix-a\/b\/x\.yml: not writable \(EPERM on \/proc\/self\)/ },
+    { name: 'ci --check -o /dev/zero', args: () => ['ci', 'github', '--shards', '2', '--check', '-o', '/dev/zero'], says: /-o: \/dev\/zero: is not a regular file/ },
+    {
+      name: 'shards --weights -o under a file',
+      args: () => ['shards', '--weights', '--db', existingStore().db, '-o', join(aFile, 'w.json')],
+      says: /-o: .*a-file\/w\.json: .*a-file is a file, not a directory/,
+    },
+    { name: 'shards --shards 257', args: () => ['shards', '--shards', '257'], says: /--shards: shard count must be 1\.\.256, got 257/ },
+    {
+      name: 'shards --weights with a mistyped --db (no empty store made)',
+      args: () => ['shards', '--weights', '--db', join(work, 'typo', 'x.db')],
+      says: /--db: .*typo\/x\.db: no such result store/,
+      absent: () => join(work, 'typo'),
+    },
+    { name: 'shards --shard-weights /dev/zero (never ends)', args: () => ['shards', '--shards', '2', '--shard-weights', '/dev/zero'], says: /--shard-weights: \/dev\/zero: is not a regular file/ },
+    { name: 'shards --shard-weights a FIFO (blocks)', args: () => ['shards', '--shards', '2', '--shard-weights', fifo()], says: /--shard-weights: .*pipe: is not a regular file/ },
+    { name: 'run --db a FIFO (blocks)', args: () => run()(fifo()), says: /--db: .*pipe: is not a regular file/ },
+    {
+      name: 'merge from a FIFO (blocks; no target left behind)',
+      args: () => ['merge', fifo(), '--into', join(work, 'merged-fifo', 'all.db')],
+      says: /pipe: is not a regular file/,
+      absent: () => join(work, 'merged-fifo'),
+    },
+  ];
+  it.each(PATHS.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const r = await runCliInProcess(withMatrix(c.args()));
+    expect(r.stderr).toMatch(c.says);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(existsSync('/proc/self/kmatrix-a')).toBe(false);
+    if (c.absent) expect(existsSync(c.absent())).toBe(false);
+  });
+
+  it('diff --no-build and check with an empty shard still check their inputs (a typo is not a green shard)', async () => {
+    const { planShards } = await import('../../src/matrix/shard.js');
+    const { loadMatrix } = await import('../../src/matrix/load.js');
+    const plan = planShards(loadMatrix(MATRIX).cells, 8);
+    const empty = [...plan.cells].find(([, cells]) => cells.length === 0)![0];
+    const { db, results } = freshDb();
+    const shard = ['--no-build', '--shard', `${empty}/8`];
+    for (const [args, says] of [
+      [['--tree', tree, '--db', db, ...shard, 'HEAD~1', 'nosuch'], /revision: unknown revision 'nosuch'/],
+      [['--tree', notGit, '--db', db, ...shard, 'HEAD~1', 'HEAD'], /not a git repository|unknown revision 'HEAD~1'/],
+      [['--tree', tree, '--db', join(aFile, 'x.db'), ...shard, 'HEAD~1', 'HEAD'], /--db: .*a-file is a file, not a directory/],
+    ] as const) {
+      const r = await runCliInProcess(['diff', '--matrix', MATRIX, ...args]);
+      expect(r.stderr).toMatch(says);
+      expect(r.code).toBe(2);
+    }
+    // check takes --shard too: the same rule.
+    for (const [args, says] of [
+      [['--tree', tree, '--db', db, ...shard, 'nosuch..HEAD'], /range: unknown revision 'nosuch'/],
+      [['--tree', tree, '--db', join(aFile, 'x.db'), ...shard, 'HEAD~1'], /--db: .*a-file is a file, not a directory/],
+    ] as const) {
+      const r = await runCliInProcess(['check', '--matrix', MATRIX, ...args]);
+      expect(r.stderr).toMatch(says);
+      expect(r.code).toBe(2);
+    }
+    expect(existsSync(results)).toBe(false);
+    // On a good tree the empty shard is exit 0 and says so.
+    const ok = await runCliInProcess(['diff', '--matrix', MATRIX, '--tree', tree, '--db', db, '--no-build', '--shard', `${empty}/8`, 'HEAD~1', 'HEAD']);
+    expect([ok.code, ok.stdout]).toEqual([0, `shard ${empty}/8: no cells\n`]);
+  });
+});
+
+describe('logs with no content', () => {
+  it.each([
+    ['NUL bytes (a file zeroed by a crash)', Buffer.alloc(4096)],
+    ['NUL bytes on several lines', Buffer.from('\0\0\0\n\0\0\n\0\n')],
+    ['whitespace only', Buffer.from(' \n\t\n\r\n')],
+  ])('%s classifies as ERROR (exit 3), never PASS', async (_name, bytes) => {
+    const f = join(mkdtempSync(join(work, 'log-')), 'build.log');
+    writeFileSync(f, bytes);
+    const r = await runCliInProcess(['classify', '--json', f]);
+    expect(JSON.parse(r.stdout).status).toBe('ERROR');
+    expect(r.code).toBe(3);
+  });
+});
+
+describe('the error taxonomy: every expected error is a usage error (2) or an infrastructure error (3), mapped once by class', () => {
+  it('each specific error extends one of the two bases and carries its exit code', async () => {
+    const { InfraError, InputError, UsageError, exitCodeOf } = await import('../../src/errors.js');
+    const { MergeRefused } = await import('../../src/store/merge.js');
+    const { MissingBuildsError } = await import('../../src/compare/builds.js');
+    const { FragmentError } = await import('../../src/matrix/fragment.js');
+    const { ReplayError } = await import('../../src/demo/replay.js');
+    const usageErrors = [new InputError('f', 1, 2, 'd'), new MergeRefused('s.db', 'd'), new MissingBuildsError([{ sha: 'a'.repeat(40), cell: 'c' }]), new FragmentError(1, 1, 'r')];
+    for (const e of usageErrors) {
+      expect(e).toBeInstanceOf(UsageError);
+      expect(exitCodeOf(e)).toBe(2);
+    }
+    const replay = new ReplayError('apt-get failed');
+    expect(replay).toBeInstanceOf(InfraError);
+    expect(exitCodeOf(replay)).toBe(3);
+    expect(exitCodeOf(new Error('unexpected'))).toBe(3);
+  });
+});

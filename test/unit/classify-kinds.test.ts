@@ -14,6 +14,7 @@ describe('kinds describe themselves (issue #10 item 6)', () => {
     expect([...INFRA_KINDS].sort()).toEqual(['infra', 'killed', 'toolchain-missing']);
     expect(KIND_STAGE).toEqual({
       'kconfig-unmet': 0,
+      kconfig: 0,
       'compile-error': 1,
       'compile-warning': 1,
       'compiler-crash': 1,

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { loadBuild } from '../../src/store/queries.js';
+import { join, relative, resolve } from 'node:path';
+import { DEFAULT_MATRIX } from '../../src/cli/options.js';
+import { loadMatrix } from '../../src/matrix/load.js';
+import { findBuild, loadBuild } from '../../src/store/queries.js';
 import { cellId, finishRun, openStore, recordBuild, startRun, upsertCommit, type Store } from '../../src/store/db.js';
-import { absentShards, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
+import { absentShards, logTail, mergeStores, MergeRefused, type ExpectedMatrix } from '../../src/store/merge.js';
 import { mergeCommand, mergeExitCode, renderMergeText } from '../../src/cli/merge.js';
 import { v7wbiDiagnostic } from '../helpers/fixtures.js';
 
@@ -13,7 +17,7 @@ const CELLS = ['virt-v7/UP', 'virt-v7/SMP', 'virt-v7/UP-on-SMP'];
 const MATRIX: ExpectedMatrix = { name: 'zsmalloc-arm', hash: 'mh', cells: CELLS.map((name) => ({ name, hash: `h-${name}` })) };
 
 /** A shard store with builds of the given cells at commit A (UP fails with the seed diagnostic). */
-function shardStore(dir: string, name: string, cells: string[], o: { shard?: string; matrixHash?: string; status?: 'PASS' | 'FAIL'; killed?: boolean } = {}): string {
+function shardStore(dir: string, name: string, cells: string[], o: { shard?: string; matrixHash?: string; status?: 'PASS' | 'FAIL' | 'ERROR'; startedAt?: string; killed?: boolean } = {}): string {
   const path = join(dir, name, 'kmatrix.db');
   const db = openStore(path);
   const runId = startRun(db, { command: 'run', toolVersion: '0.1.0', matrixName: 'zsmalloc-arm', matrixHash: o.matrixHash ?? 'mh', tree: '/t', shard: o.shard ?? null, host: 'runner-1', cells });
@@ -22,17 +26,18 @@ function shardStore(dir: string, name: string, cells: string[], o: { shard?: str
     const log = join(dir, name, 'logs', `run-${runId}`, A.slice(0, 12), `${cell.replace('/', '__')}.log.gz`);
     mkdirSync(join(log, '..'), { recursive: true });
     writeFileSync(log, `log of ${cell} from ${name}`);
-    const fail = o.status ? o.status === 'FAIL' : cell === 'virt-v7/UP';
+    const status = o.status ?? (cell === 'virt-v7/UP' ? 'FAIL' : 'PASS');
+    const fail = status === 'FAIL';
     recordBuild(db, {
       runId,
       commitSha: A,
       cellId: cellId(db, cell, `h-${cell}`, { cell }),
-      status: fail ? 'FAIL' : 'PASS',
+      status,
       stage: 'build',
-      exitCode: fail ? 2 : 0,
+      exitCode: fail ? 2 : status === 'ERROR' ? null : 0,
       timedOut: false,
       seconds: 8,
-      startedAt: '2024-01-01T00:00:00Z',
+      startedAt: o.startedAt ?? '2024-01-01T00:00:00Z',
       logPath: log,
       runtime: 'podman',
       image: 'sha256:1',
@@ -221,5 +226,164 @@ describe('an incomplete set of shards', () => {
     const s3ok = shardStore(dir, 's3ok', [], { shard: '3/3' });
     const db2 = openStore(join(dir, 'all2', 'kmatrix.db'));
     expect(mergeExitCode(mergeStores(db2, [s1, s2, s3ok], { targetDir: join(dir, 'all2'), matrix: MATRIX, toolVersion: '0.1.0' }))).toBe(0);
+  });
+});
+
+/** Set a build's stored log path in a shard store (as a hostile or damaged shard would have it). */
+function setLogPath(store: string, logPath: string, cell = 'virt-v7/UP'): void {
+  const db = new Database(store);
+  db.prepare(`UPDATE builds SET log_path = ? WHERE cell_id = (SELECT id FROM cells WHERE name = ?)`).run(logPath, cell);
+  db.close();
+}
+
+/** Every file under `dir`, relative to it (sorted). */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((e) => !e.isDirectory())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('a shard whose stored log path leads outside its folder (path traversal)', () => {
+  const real = loadMatrix(DEFAULT_MATRIX);
+  const matrix: ExpectedMatrix = { name: real.name, hash: real.hash, cells: real.cells.map((c) => ({ name: c.name, hash: c.hash })) };
+  const m = (into: string) => ({ targetDir: join(into, '..'), matrix, toolVersion: '0.1.0' });
+  const cases: { name: string; logPath: (dir: string, shard: string) => string; setup?: (dir: string, shard: string) => void }[] = [
+    { name: 'an absolute path elsewhere (/etc/passwd)', logPath: () => '/etc/passwd' },
+    { name: 'a key beside the shard folder, reached by ../', logPath: (dir) => join(dir, 's1', 'logs', '..', '..', 'secret.key') },
+    { name: 'a ../ after logs/ (would write outside the results)', logPath: (_dir, shard) => `${shard}/logs/run-1/../../../escape.txt` },
+    {
+      name: 'a symbolic link inside logs/ to a file outside',
+      logPath: (_dir, shard) => join(shard, 'logs', 'run-1', 'link.log.gz'),
+      setup: (dir, shard) => symlinkSync(join(dir, 'secret.key'), join(shard, 'logs', 'run-1', 'link.log.gz')),
+    },
+  ];
+  for (const c of cases) {
+    it(`refuses ${c.name}, naming the build; nothing is copied or written`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+      writeFileSync(join(dir, 'secret.key'), 'PRIVATE KEY');
+      writeFileSync(join(dir, 'escape.txt'), 'outside the shard');
+      const s1 = shardStore(dir, 's1', ['virt-v7/UP', 'virt-v7/SMP'], { shard: '1/1', matrixHash: real.hash });
+      const shard = join(s1, '..');
+      c.setup?.(dir, shard);
+      setLogPath(s1, c.logPath(dir, shard));
+      const into = join(dir, 'all', 'kmatrix.db');
+      const db = openStore(into);
+      const before = contents(db);
+      expect(() => mergeStores(db, [s1], m(into))).toThrow(MergeRefused);
+      expect(() => mergeStores(db, [s1], m(into))).toThrow(/s1\/kmatrix\.db: build 1 \(virt-v7\/UP @ aaaaaaaaaaaa\): log path '.*' .*refusing to merge/);
+      expect(contents(db)).toEqual(before);
+      expect(filesUnder(join(dir, 'all'))).toEqual(['kmatrix.db', 'kmatrix.db-shm', 'kmatrix.db-wal']);
+      db.close();
+      // The command: exit 2, the row named, no target left behind.
+      const r = mergeCommand([s1], { into: join(dir, 'cmd', 'kmatrix.db') });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/build 1 \(virt-v7\/UP/);
+      expect(existsSync(join(dir, 'cmd'))).toBe(false);
+    });
+  }
+
+  it('still copies logs found beside a shard store that was moved (its recorded absolute path is gone)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+    const s1 = shardStore(dir, 's1', ['virt-v7/UP'], { shard: '1/1', matrixHash: real.hash });
+    renameSync(join(dir, 's1'), join(dir, 'moved'));
+    const into = join(dir, 'all', 'kmatrix.db');
+    const db = openStore(into);
+    const r = mergeStores(db, [join(dir, 'moved', 'kmatrix.db')], m(into));
+    expect(r.sources[0]!.logsCopied).toBe(1);
+    const p = (db.prepare(`SELECT log_path AS p FROM builds`).get() as { p: string }).p;
+    expect(readFileSync(p, 'utf8')).toBe('log of virt-v7/UP from s1');
+  });
+});
+
+describe('a real result and an infrastructure ERROR of the same build', () => {
+  const m = (into: string) => ({ targetDir: join(into, '..'), matrix: MATRIX, toolVersion: '0.1.0' });
+  const latest = (db: Store) => findBuild(db, A, 'virt-v7/UP')!.status;
+  const pairs: { name: string; first: { status: 'PASS' | 'FAIL' | 'ERROR'; at: string }; second: { status: 'PASS' | 'FAIL' | 'ERROR'; at: string }; stands: string; why: RegExp }[] = [
+    { name: 'a rebuild that passed after an interrupted ERROR (merged later) wins', first: { status: 'ERROR', at: '2024-01-01T10:00:00Z' }, second: { status: 'PASS', at: '2024-01-01T11:00:00Z' }, stands: 'PASS', why: /kept incoming build .*PASS.* over build 1 \(ERROR.*real result outranks an infrastructure ERROR/ },
+    { name: 'a PASS wins over an ERROR even when the ERROR started later', first: { status: 'ERROR', at: '2024-01-01T12:00:00Z' }, second: { status: 'PASS', at: '2024-01-01T11:00:00Z' }, stands: 'PASS', why: /outranks an infrastructure ERROR/ },
+    { name: 'a later ERROR does not replace a FAIL', first: { status: 'FAIL', at: '2024-01-01T10:00:00Z' }, second: { status: 'ERROR', at: '2024-01-01T11:00:00Z' }, stands: 'FAIL', why: /kept build 1 \(FAIL .*incoming ERROR/ },
+    { name: 'between two real results the newer start wins (FAIL then a newer PASS)', first: { status: 'FAIL', at: '2024-01-01T10:00:00Z' }, second: { status: 'PASS', at: '2024-01-01T11:00:00Z' }, stands: 'PASS', why: /kept incoming build .*PASS.*over build 1 \(FAIL.*the newer result/ },
+    { name: 'between two real results the newer start wins (an older PASS merged later)', first: { status: 'FAIL', at: '2024-01-01T11:00:00Z' }, second: { status: 'PASS', at: '2024-01-01T10:00:00Z' }, stands: 'FAIL', why: /kept build 1 \(FAIL/ },
+  ];
+  for (const p of pairs) {
+    it(`${p.name}; the conflict is still reported`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+      const a = shardStore(dir, 'a', ['virt-v7/UP'], { shard: '1/1', status: p.first.status, startedAt: p.first.at });
+      const b = shardStore(dir, 'b', ['virt-v7/UP'], { shard: '1/1', status: p.second.status, startedAt: p.second.at });
+      const into = join(dir, 'all', 'kmatrix.db');
+      const db = openStore(into);
+      mergeStores(db, [a], m(into));
+      const r = mergeStores(db, [b], m(into));
+      expect(latest(db)).toBe(p.stands);
+      expect(r.conflicts).toHaveLength(1);
+      expect(r.conflicts[0]!.detail).toMatch(p.why);
+      // Merging both again changes nothing.
+      const once = contents(db);
+      mergeStores(db, [a, b], m(into));
+      expect(contents(db)).toEqual(once);
+      expect(latest(db)).toBe(p.stands);
+    });
+  }
+});
+
+describe('a refused or failed merge writes nothing', () => {
+  const real = loadMatrix(DEFAULT_MATRIX);
+  it('a refused merge leaves an older target unmigrated and creates no parent folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+    const s1 = shardStore(dir, 's1', ['virt-v7/UP'], { shard: '1/3' });
+    const old = join(dir, 'old.db');
+    copyFileSync(resolve(import.meta.dirname, '../fixtures/store/v5.db'), old);
+    const bytes = readFileSync(old);
+    const r = mergeCommand([s1, s1], { into: old });
+    expect(r.code).toBe(2);
+    expect(readFileSync(old).equals(bytes)).toBe(true);
+    const db = new Database(old, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(5);
+    db.close();
+    const deep = join(dir, 'new', 'sub', 'all.db');
+    expect(mergeCommand([s1, s1], { into: deep }).code).toBe(2);
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+  });
+
+  it('a merge failing half-way removes the new store, its -wal/-shm, the folders it made and the logs it copied', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-'));
+    const s1 = shardStore(dir, 's1', ['virt-v7/UP'], { shard: '1/2', matrixHash: real.hash });
+    const s2 = shardStore(dir, 's2', ['virt-v7/SMP'], { shard: '2/2', matrixHash: real.hash });
+    // The second shard's log cannot be copied: a file sits where its folder would be made.
+    const sid2 = (() => {
+      const d = new Database(s2, { readonly: true });
+      const id = (d.prepare(`SELECT value FROM store_meta WHERE key = 'store_id'`).get() as { value: string }).value;
+      d.close();
+      return id;
+    })();
+    const target = join(dir, 'out', 'new', 'kmatrix.db');
+    mkdirSync(join(dir, 'out', 'new', 'logs', `from-${sid2.slice(0, 12)}`), { recursive: true });
+    writeFileSync(join(dir, 'out', 'new', 'logs', `from-${sid2.slice(0, 12)}`, 'run-1'), 'in the way');
+    rmSync(join(dir, 'out', 'new', 'kmatrix.db'), { force: true });
+    expect(() => mergeCommand([s1, s2], { into: target })).toThrow(/run-1/);
+    expect(filesUnder(join(dir, 'out'))).toEqual([`new/logs/from-${sid2.slice(0, 12)}/run-1`]);
+    expect(readdirSync(join(dir, 'out', 'new', 'logs'))).toEqual([`from-${sid2.slice(0, 12)}`]);
+  });
+});
+
+describe('logTail (pure)', () => {
+  it('never yields a path that leaves <folder>/logs, for any mix of .., ., logs, absolute and empty segments', () => {
+    const seg = fc.oneof(fc.constantFrom('..', '.', 'logs', '', 'run-1', 'a'.repeat(12), 'x.log.gz', '\0'), fc.string({ maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.array(seg, { maxLength: 10 }), fc.boolean(), (parts, abs) => {
+        const tail = logTail((abs ? '/' : '') + parts.join('/'));
+        if (tail === null) return;
+        const folder = '/shard';
+        const file = resolve(folder, tail);
+        expect(file.startsWith(`${folder}/logs/`)).toBe(true);
+        expect(tail.split('/')).not.toContain('..');
+      }),
+      { numRuns: 2000 },
+    );
+    expect(logTail('/r/logs/run-1/aaaaaaaaaaaa/virt-v7__UP.log.gz')).toBe('logs/run-1/aaaaaaaaaaaa/virt-v7__UP.log.gz');
+    expect(logTail('/etc/passwd')).toBeNull();
+    expect(logTail('/r/logs/run-1/../../etc/passwd')).toBeNull();
   });
 });

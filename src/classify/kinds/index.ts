@@ -6,6 +6,7 @@ import { compileError } from './compile-error.js';
 import { compileWarning } from './compile-warning.js';
 import { compilerCrash } from './compiler-crash.js';
 import { infra } from './infra.js';
+import { kconfig } from './kconfig.js';
 import { killed } from './killed.js';
 import { linkError } from './link-error.js';
 import { linkUndefined } from './link-undefined.js';
@@ -17,12 +18,13 @@ import { objtool } from './objtool.js';
 import { sectionMismatch } from './section-mismatch.js';
 import { toolchainMissing } from './toolchain-missing.js';
 
-/** Units in priority order: infra/crash before gcc lines (link-error too: clang's `error: linker command failed`), specific modpost before modpost-other, make last. */
+/** Units in priority order: infra/crash before gcc lines, a missing compiler before Kconfig's own lines (`scripts/Kconfig.include:39: C compiler 'x' not found`) (link-error too: clang's `error: linker command failed`), specific modpost before modpost-other, make last. */
 export const KIND_UNITS: readonly KindUnit[] = [
   killed,
   infra,
   compilerCrash,
   toolchainMissing,
+  kconfig,
   objtool,
   linkError,
   assembler,

@@ -20,11 +20,18 @@ const IN_FUNCTION = new RegExp(`^${LD_PREFIX}(?<obj>\\S+): [Ii]n function [\`'�
 const UNDEFINED = new RegExp(
   `^${LD_PREFIX}(?:(?<file>[^\\s:(][^:]*?):(?:(?<line>\\d+):)?)?(?:\\(\\S+?\\):)? ?undefined reference to [\`'‘"](?<sym>.+?)['’"]$`,
 );
-const LLD = /^\S*ld\.lld: error: undefined symbol: (?<sym>.+)$/;
+const LLD = /^\S*ld\.lld(?:-\d+(?:\.\d+)*)?: error: undefined symbol: (?<sym>.+)$/;
 const LLD_REF = /^>>> referenced by (?<base>\S+?)(?::(?<line>\d+))?(?: \((?<file>[^:)]+)(?::(?<line2>\d+))?\))?$/;
 /** `>>>               mm/util.o:(func) in archive vmlinux.a`, or the object alone after `referenced by`. */
 const LLD_OBJ = /^>>> +(?:referenced by )?(?<obj>\S+?):\((?<fn>[^)]+)\)(?: in archive \S+)?$/;
 const SUFFIX = / \(referenced (?:by|in) [^)]*\)$/;
+
+/** GNU ld's `ld: obj: in function 'fn':` line (the context of the next line), or null. */
+export function parseLdInFunction(line: string): { obj: string; fn: string } | null {
+  if (!line.includes('unction')) return null;
+  const m = IN_FUNCTION.exec(line);
+  return m?.groups ? { obj: m.groups.obj!, fn: m.groups.fn! } : null;
+}
 
 /** The message without the referencing functions, as the fingerprint sees it. */
 const baseMessage = (m: string): string => m.replace(SUFFIX, '');
@@ -94,11 +101,10 @@ export const linkUndefined = defineUnit<State>({
   infra: false,
   init: () => ({ object: null, fn: null, bySymbol: new Map() }),
   observe(line, st, ctx) {
-    if (!line.includes('unction')) return;
-    const m = IN_FUNCTION.exec(line);
-    if (m?.groups) {
-      st.object = ctx.rel(m.groups.obj!);
-      st.fn = m.groups.fn!;
+    const m = parseLdInFunction(line);
+    if (m !== null) {
+      st.object = ctx.rel(m.obj);
+      st.fn = m.fn;
     }
   },
   match(line, st, ctx) {

@@ -3,8 +3,14 @@
  * ...  Stop.` and `Makefile:720: *** missing separator.  Stop.` (also `$(error ...)`), and the line
  * `make -k` ends with, `make: Target 'vmlinux' not remade because of errors.`. The classifier
  * reports these only when no more specific error-severity diagnostic explains them.
+ *
+ * Under all units lies the safety net (`safetyNet`): a line no unit explains that shows a failure at
+ * any offset (make's `*** [target] ...`, `*** ... Stop.`, an `error:`/`Error:`/`ERROR:`/`FATAL:`
+ * diagnostic word, a linker's `multiple definition of`/`undefined reference to`, a full disk, a
+ * build system's own failure line: Nix's "builder ... failed", DKMS's `Error!`, GitHub's `##[error]`) is a make-error quoting the line,
+ * whatever prefix an unknown CI system, mailer or wrapper put before it: a failed log is never PASS.
  */
-import { defineUnit, draft, int } from '../unit.js';
+import { defineUnit, draft, int, type Draft, type Hit, type LineContext } from '../unit.js';
 import { parseMakeFailure } from './make.js';
 
 const STOP =
@@ -20,23 +26,71 @@ export const makeError = defineUnit({
   infra: false,
   init: () => null,
   match(line, _st, ctx) {
-    const f = parseMakeFailure(line);
-    if (f) {
-      if (!f.what.startsWith('Error')) return null;
-      return { draft: draft('make-error', 'error', f.message, { file: ctx.rel(f.target) }) };
-    }
-    if (!line.includes('***')) {
-      const r = line.includes('not remade') ? NOT_REMADE.exec(line) : null;
-      return r?.groups ? { draft: draft('make-error', 'error', r.groups.msg!, { file: ctx.rel(r.groups.t!) }) } : null;
-    }
-    const n = NO_RULE.exec(line);
-    if (n?.groups) return { draft: draft('make-error', 'error', n.groups.msg!, { file: ctx.rel(n.groups.t!) }) };
-    const s = STOP.exec(line);
-    if (!s?.groups) return null;
-    const at = s.groups.file === undefined ? {} : { file: ctx.rel(s.groups.file), line: int(s.groups.line) };
-    return { draft: draft('make-error', 'error', s.groups.msg!, at) };
+    const own = makeLine(line, ctx);
+    if (own !== null) return own;
+    const net = safetyNet(line);
+    return net === null ? null : { draft: net };
   },
 });
+
+/** make's own failure lines at the start of a line (after the known prefixes), or null. */
+function makeLine(line: string, ctx: LineContext): Hit | null {
+  const f = parseMakeFailure(line);
+  if (f) {
+    if (!f.what.startsWith('Error')) return null;
+    return { draft: draft('make-error', 'error', f.message, { file: ctx.rel(f.target) }) };
+  }
+  if (!line.includes('***')) {
+    const r = line.includes('not remade') ? NOT_REMADE.exec(line) : null;
+    return r?.groups ? { draft: draft('make-error', 'error', r.groups.msg!, { file: ctx.rel(r.groups.t!) }) } : null;
+  }
+  const n = NO_RULE.exec(line);
+  if (n?.groups) return { draft: draft('make-error', 'error', n.groups.msg!, { file: ctx.rel(n.groups.t!) }) };
+  const s = STOP.exec(line);
+  if (!s?.groups) return null;
+  const at = s.groups.file === undefined ? {} : { file: ctx.rel(s.groups.file), line: int(s.groups.line) };
+  return { draft: draft('make-error', 'error', s.groups.msg!, at) };
+}
+
+/** make's failure at any offset: `*** [target] What`, `*** No rule to make target`, `*** ... Stop.`. */
+const NET_MAKE = /\*\*\* (?:\[[^\]]+\] \S|No rule to make target\b|.*\.\s+Stop\.)/;
+/** A failing diagnostic word with its colon at any offset (not inside a word: `strerror:`, `-Werror:`, `CONFIG_X_ERROR:`). */
+const NET_DIAG =
+  /(?<![\w"'‘“`(-])(?:fatal error|error|Error)(?: \([\w-]+\))?:(?=\s|$)|(?<![A-Z0-9_"'‘“`(-])(?:ERROR|FATAL(?: ERROR)?)(?: \([\w-]+\))?:(?=\s|$)/;
+/** A non-failing level word: an `error:` after it is quoted text of a warning or note. */
+const NET_SOFT = /(?<![\w-])(?:warning|Warning|WARNING|note|info|remark)(?: \([\w-]+\))?:(?=\s|$)/;
+/** A source excerpt under a diagnostic (gcc ≥ 9, clang): `  12 |  code`, `     |  ^~~`. */
+const EXCERPT = /^\s*(?:\d+ )?\| /;
+/** What a linker, compiler or any tool prints for a failure without a level word. */
+const NET_PHRASE = /\b(?:multiple definition of|undefined reference to|final link failed|internal compiler error|No space left on device|Disk quota exceeded)\b/;
+/**
+ * A build system's or CI runner's own failure line: Nix's `builder for '/nix/store/…drv' failed with
+ * exit code 2`, DKMS's `Error! Bad return status for module build on kernel: ...`, GitHub Actions'
+ * `##[error]` annotation.
+ */
+const NET_BUILDER = /\bbuilder for [‘'][^’']+[’'] failed with exit code [1-9]|(?<![\w-])Error! |##\[error\]/;
+const NET_MAX = 300;
+
+/**
+ * The safety net: a make-error quoting a line that shows a failure at any offset, or null. Run on
+ * lines no unit explained; a warning's or note's text, a source excerpt and a word inside a string
+ * literal (an odd number of `"` before it and one after it) do not count.
+ */
+export function safetyNet(line: string): Draft | null {
+  if (!(line.includes('***') && NET_MAKE.test(line))) {
+    if (!/rror|ERROR|FATAL|builder for|defin|link failed|No space|quota/.test(line) || EXCERPT.test(line)) return null;
+    // (`Error! ` and `##[error]` contain `rror`.)
+    if (!NET_BUILDER.test(line) && !NET_PHRASE.test(line)) {
+      const m = NET_DIAG.exec(line);
+      if (m === null) return null;
+      const before = line.slice(0, m.index);
+      const inString = (before.split('"').length - 1) % 2 === 1 && line.includes('"', m.index);
+      if (NET_SOFT.test(before) || inString) return null;
+    }
+  }
+  const text = line.trim();
+  return draft('make-error', 'error', text.length > NET_MAX ? `${text.slice(0, NET_MAX)}…` : text);
+}
 
 /** Whether a make-error is a recursive make's echo of a failure below it (`Error 2`). */
 export function isMakeCascade(message: string): boolean {
