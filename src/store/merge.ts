@@ -10,7 +10,7 @@ import { makeParents, removeMadeDirs } from '../output-path.js';
 import { UsageError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Diagnostic } from '../types.js';
-import { STAGE_COLUMNS, storeId, type Store } from './db.js';
+import { DIAGNOSTIC_SELECT, STAGE_COLUMNS, storeId, type Store } from './db.js';
 
 /** A store that cannot be merged (not a kmatrix store, another matrix, itself, a log outside its folder): exit 2, nothing written. */
 export class MergeRefused extends UsageError {
@@ -378,9 +378,7 @@ function mergeOne(
   );
   const fps = (db: Database.Database | Store, id: number) =>
     (db.prepare(`SELECT fingerprint FROM diagnostics WHERE build_id = ?`).all(id) as { fingerprint: string }[]).map((x) => x.fingerprint);
-  const srcDiags = src.prepare(
-    `SELECT kind, severity, file, line, "column" AS "column", symbol, module, message, fingerprint FROM diagnostics WHERE build_id = ? ORDER BY id`,
-  );
+  const srcDiags = src.prepare(DIAGNOSTIC_SELECT);
   const insBuild = target.prepare(
     `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain, origin,
        ${STAGE_COLUMNS.join(', ')})
