@@ -213,8 +213,12 @@ export function onPath(bin: string, path = process.env['PATH'] ?? ''): boolean {
   });
 }
 
-/** For a git worktree (`.git` is a file), the repository's common git dir, mounted read-only so `git` in the kernel's setlocalversion sees the same repo. */
-export function gitCommonDir(worktree: string): string | null {
+/**
+ * For a linked git worktree (`.git` is a file), the git dir it points to (the repository's common dir), read from
+ * that file and mounted read-only so `git` in the kernel's setlocalversion sees the same repo; null otherwise.
+ * (build/git.ts's commonGitDir is another question: a tree's identity, asked of git, for any checkout.)
+ */
+export function linkedWorktreeGitDir(worktree: string): string | null {
   const dotGit = join(worktree, '.git');
   try {
     if (!statSync(dotGit).isFile()) return null;
@@ -335,7 +339,7 @@ export class ContainerRuntime extends BaseRuntime {
       return { exitCode: null, signal: null, timedOut: false, aborted: true, seconds: 0, infraError: null };
     }
     const name = containerName();
-    const git = spec.mounts.map((m) => gitCommonDir(m.path)).filter((p): p is string => p !== null);
+    const git = spec.mounts.map((m) => linkedWorktreeGitDir(m.path)).filter((p): p is string => p !== null);
     const argv = runArgv(this.settings, name, { ...spec, mounts: [...spec.mounts, ...git.map((path) => ({ path, readOnly: true }))] });
     const from = existsSync(spec.logFile) ? statSync(spec.logFile).size : 0;
     this.track(name);
