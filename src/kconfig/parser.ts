@@ -1,4 +1,7 @@
-/** Kconfig-language parser over a kernel source tree: symbols, definitions with locations, direct and reverse deps. */
+/**
+ * Kconfig-language parser over a kernel source tree: symbols, definitions with locations, direct and reverse deps.
+ * KconfigParser reads the files line by line, one method per keyword group; parseKconfigTree/loadKconfig run it.
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { andExpr, KconfigSyntaxError, orExpr, parseExpr, tokenizeLine, type Token } from './expr.js';

@@ -1,3 +1,7 @@
+/**
+ * The container runtime (podman and docker, their differences as data): the `run` command line, what an engine
+ * failure means and its fix, orphan cleanup, and ContainerRuntime, which runs each command in a fresh container.
+ */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -244,6 +248,7 @@ export class ContainerRuntime extends BaseRuntime {
   /** The engine clients' process groups (killed with kmatrix; the containers are removed by exitHook). */
   private readonly groups = new ProcessGroups();
 
+  /** A runtime for these settings; the engine and image are first checked when it is first asked something. */
   constructor(readonly settings: ContainerSettings) {
     super();
     this.name = settings.engine;

@@ -1,3 +1,7 @@
+/**
+ * The host runtime and the process plumbing both runtimes use: running a command in its own process group with
+ * its output appended to a log, killing the group on timeout, abort or exit, and reaping groups a killed kmatrix left.
+ */
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
