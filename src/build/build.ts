@@ -1,17 +1,13 @@
 import {
   appendFileSync,
-  closeSync,
   createReadStream,
   createWriteStream,
   existsSync,
   mkdirSync,
-  openSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   statfsSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +17,7 @@ import { renderFragment } from '../matrix/fragment.js';
 import { kconfigDiagnostics } from '../kconfig/verify.js';
 import type { Cell } from '../matrix/load.js';
 import { DEFAULT_TOOLCHAIN, makeVariables, toolchainCommands } from '../matrix/toolchain.js';
+import { readTail } from '../runtime/log-tail.js';
 import { unidentified, type ExecResult, type Runtime, type ToolchainIdentity } from '../runtime/runtime.js';
 import { mark, since, timed } from '../timed.js';
 import type { CommitInfo } from '../types.js';
@@ -30,23 +27,6 @@ import { CCACHE_STATS_LOG, ccacheEnv, ccacheMakeVars, commonDir, pinnedBuildEnv,
 import { applyFragment } from './config-file.js';
 import { git } from './git.js';
 import { carriedTreeDigest, clearStamp, configDigest, kconfigKey, kconfigTreeLines, readStamp, stampHit, treeDigest, writeStamp, type KconfigStamp } from './kconfig-stamp.js';
-
-/** The last `bytes` of a file as text ('' if unreadable). */
-function tail(file: string, bytes = 256 * 1024): string {
-  try {
-    const size = statSync(file).size;
-    const fd = openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(Math.min(size, bytes));
-      readSync(fd, buf, 0, buf.length, size - buf.length);
-      return buf.toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
-  }
-}
 
 /** Everything one build of one cell at one commit needs. */
 export interface BuildJob {
@@ -246,7 +226,7 @@ async function finish(b: Building, stage: RunStage, r: Ended, kconfig: Diagnosti
   const ccache = b.cc?.enabled ? readStatsLog(b.statsLog) : null;
   if (ccache) appendFileSync(plainLog, `kmatrix: ccache: ${ccache.hits} hits, ${ccache.misses} misses, ${ccache.uncacheable} uncacheable\n`);
   const seconds = since(b.t0);
-  const logTail = tail(plainLog);
+  const logTail = readTail(plainLog, 256 * 1024);
   const logPath = await timed(stages, 'compress', () => compressLog(plainLog, job.logPath));
   const { exitCode, timedOut, aborted, infraError } = r;
   return {

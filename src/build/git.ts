@@ -12,7 +12,7 @@ export async function git(dir: string, args: string[], env?: Record<string, stri
   return String(r.stdout).trim();
 }
 
-/** The repository's shared git dir, absolute and real: identifies a tree whatever worktree it is seen through. */
+/** The repository's shared git dir as git reports it, absolute and real: identifies a tree whatever worktree it is seen through; an InputError on --tree if it is none. */
 export async function commonGitDir(tree: string): Promise<string> {
   if (!existsSync(tree)) throw new InputError('--tree', null, null, `${tree}: no such directory`);
   let out: string;

@@ -131,22 +131,17 @@ export function parseExpr(tokens: readonly Token[], pos = 0): { expr: Expr; next
     i++;
     return t.kind === 'str' ? { op: 'const', value: t.value } : { op: 'sym', name: t.value };
   };
-  const and = (): Expr => {
-    const args = [primary()];
-    while (isOp('&&')) {
+  /** `sub (op sub)*`, joined into one n-ary node when there are several. */
+  const chain = (op: '&&' | '||', sub: () => Expr, join: (...args: Expr[]) => Expr | null): Expr => {
+    const args = [sub()];
+    while (isOp(op)) {
       i++;
-      args.push(primary());
+      args.push(sub());
     }
-    return args.length === 1 ? args[0]! : andExpr(...args)!;
+    return args.length === 1 ? args[0]! : join(...args)!;
   };
-  const or = (): Expr => {
-    const args = [and()];
-    while (isOp('||')) {
-      i++;
-      args.push(and());
-    }
-    return args.length === 1 ? args[0]! : orExpr(...args)!;
-  };
+  const and = (): Expr => chain('&&', primary, andExpr);
+  const or = (): Expr => chain('||', and, orExpr);
   const expr = or();
   return { expr, next: i };
 }

@@ -1,3 +1,4 @@
+/** The Kconfig stage's findings: requested fragment symbols that did not stick in the .config, as `kconfig-unmet` diagnostics. */
 import { fingerprint } from '../fingerprint.js';
 import type { Diagnostic } from '../types.js';
 import { parseDotConfig } from './dotconfig.js';

@@ -1,12 +1,17 @@
+/**
+ * The container runtime (podman and docker, their differences as data): the `run` command line, what an engine
+ * failure means and its fix, orphan cleanup, and ContainerRuntime, which runs each command in a fresh container.
+ */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, appendFileSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { DEFAULT_TOOLCHAIN, firstLine, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
+import { BaseRuntime, factsFile, type Place, type VersionAnswer } from './base.js';
 import { execLogged, ProcessGroups } from './host.js';
+import { readTail } from './log-tail.js';
 import { alive } from './process.js';
-import { unidentified, type ExecResult, type ExecSpec, type Mount, type Runtime, type ToolchainIdentity } from './runtime.js';
+import type { ExecResult, ExecSpec, Mount } from './runtime.js';
 
 /** The container engines kmatrix drives. */
 export type EngineName = 'podman' | 'docker';
@@ -212,8 +217,12 @@ export function onPath(bin: string, path = process.env['PATH'] ?? ''): boolean {
   });
 }
 
-/** For a git worktree (`.git` is a file), the repository's common git dir, mounted read-only so `git` in the kernel's setlocalversion sees the same repo. */
-export function gitCommonDir(worktree: string): string | null {
+/**
+ * For a linked git worktree (`.git` is a file), the git dir it points to (the repository's common dir), read from
+ * that file and mounted read-only so `git` in the kernel's setlocalversion sees the same repo; null otherwise.
+ * (build/git.ts's commonGitDir is another question: a tree's identity, asked of git, for any checkout.)
+ */
+export function linkedWorktreeGitDir(worktree: string): string | null {
   const dotGit = join(worktree, '.git');
   try {
     if (!statSync(dotGit).isFile()) return null;
@@ -227,31 +236,10 @@ export function gitCommonDir(worktree: string): string | null {
   }
 }
 
-/** Read what was appended to a file since byte `from` (at most the last 64 KiB of it). */
-function readSince(file: string, from: number): string {
-  try {
-    const size = statSync(file).size;
-    const start = Math.max(from, size - 65536);
-    if (size <= start) return '';
-    const buf = Buffer.alloc(size - start);
-    const fd = openSync(file, 'r');
-    try {
-      readSync(fd, buf, 0, buf.length, start);
-    } finally {
-      closeSync(fd);
-    }
-    return buf.toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
 /** Builds in a podman or docker container: same absolute paths inside, no network, output owned by the user. */
-export class ContainerRuntime implements Runtime {
+export class ContainerRuntime extends BaseRuntime {
   readonly name: EngineName;
   private ready: Promise<{ id: string | null; error: string | null }> | null = null;
-  private readonly versions = new Map<string, Promise<string>>();
-  private ccache: Promise<string | null> | null = null;
   /** The runtimes of other images (toolchains with their own `image:`). */
   private readonly others = new Map<string, ContainerRuntime>();
   /** Containers started and not yet known to be gone. */
@@ -260,7 +248,9 @@ export class ContainerRuntime implements Runtime {
   /** The engine clients' process groups (killed with kmatrix; the containers are removed by exitHook). */
   private readonly groups = new ProcessGroups();
 
+  /** A runtime for these settings; the engine and image are first checked when it is first asked something. */
   constructor(readonly settings: ContainerSettings) {
+    super();
     this.name = settings.engine;
   }
 
@@ -297,89 +287,20 @@ export class ContainerRuntime implements Runtime {
     return this.ready;
   }
 
-  /**
-   * A fact about this image (by ID) from the facts dir, else computed (each costs a container start) and remembered
-   * when `keep` says it is a real answer (never a failure: a fixed engine or image must be asked again).
-   */
-  private async fact(imageId: string | null, key: string, compute: () => Promise<string | null>, keep: (v: string | null) => boolean): Promise<string | null> {
-    const dir = this.settings.factsDir;
-    const file = dir && imageId ? join(dir, `${imageId.replace(/^sha256:/, '').replace(/[^0-9a-f]/g, '')}.json`) : null;
-    /** The facts file's contents; none yet, or unreadable: {} (ask the image). */
-    const read = (f: string): Record<string, string> => {
-      try {
-        return JSON.parse(readFileSync(f, 'utf8')) as Record<string, string>;
-      } catch {
-        return {};
-      }
-    };
-    if (file) {
-      const hit = read(file)[key];
-      if (typeof hit === 'string') return hit;
-    }
-    const v = await compute();
-    if (file && keep(v) && v !== null) {
-      try {
-        mkdirSync(dirname(file), { recursive: true });
-        // Re-read: another kmatrix may have added facts meanwhile; write a temp file and rename (never a torn file).
-        const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, `${JSON.stringify({ ...read(file), [key]: v }, null, 1)}\n`);
-        renameSync(tmp, file);
-      } catch {
-        /* not writable: the fact is asked again next time */
-      }
-    }
-    return v;
-  }
-
-  /** Runtime name, image ID and the toolchain's `--version` line(s) as seen inside the container (cached per toolchain). */
-  async identity(crossCompile: string, toolchain: Toolchain = DEFAULT_TOOLCHAIN): Promise<ToolchainIdentity> {
+  /** The image by ID (its name while the engine cannot say), its facts file, or why no container can run. */
+  protected async place(): Promise<Place> {
     const pre = await this.preflight();
-    const key = identityKey(crossCompile, toolchain);
-    let v = this.versions.get(key);
-    if (!v) {
-      v = (async () => {
-        if (pre.error) return `missing: ${pre.error}`;
-        const line = await this.fact(pre.id, `identity ${key}`, () => this.askIdentity(crossCompile, toolchain), (x) => x !== null && !unidentified(x));
-        return line ?? 'unknown';
-      })();
-      this.versions.set(key, v);
-    }
-    return { runtime: this.name, image: pre.id ?? this.settings.image, compiler: await v };
+    return { image: pre.id ?? this.settings.image, factsFile: factsFile(this.settings.factsDir, pre.id), error: pre.error };
   }
 
   /** `<program> --version`'s output in a fresh container of the image, or why it could not run. */
-  private async askVersion(program: string): Promise<{ out: string } | { missing: string }> {
+  protected async askVersion(program: string): Promise<VersionAnswer> {
     const argv = runArgv(this.settings, containerName(), { argv: [program, '--version'], cwd: '/', mounts: [] });
     const r = await execa(argv[0]!, argv.slice(1), { reject: false, all: true });
     if (r.exitCode === 0) return { out: String(r.stdout) };
     const f = diagnoseEngineFailure(this.settings, r.exitCode ?? null, String(r.all ?? ''));
     const why = f ? formatFailure(f) : String(r.all ?? '').trim().split('\n').pop();
     return { missing: `${program} in ${this.settings.image} (${why})` };
-  }
-
-  /** Ask the image for the toolchain's version line(s): one container per program. */
-  private async askIdentity(crossCompile: string, toolchain: Toolchain): Promise<string> {
-    const cmds = toolchainCommands(toolchain, crossCompile);
-    const cc = await this.askVersion(cmds.compiler);
-    if ('missing' in cc) return `missing: ${cc.missing}`;
-    if (cmds.linker === null) return identityLine(cc.out, null) || 'unknown';
-    const ld = await this.askVersion(cmds.linker);
-    if ('missing' in ld) return `missing: ${ld.missing}`;
-    return identityLine(cc.out, ld.out);
-  }
-
-  /** ccache's version inside the image (one container, once per instance), null if the image has none. */
-  ccacheVersion(): Promise<string | null> {
-    this.ccache ??= (async () => {
-      const pre = await this.preflight();
-      if (pre.error) return null;
-      const ask = async () => {
-        const v = await this.askVersion('ccache');
-        return 'out' in v ? firstLine(v.out) || null : null;
-      };
-      return this.fact(pre.id, 'ccache', ask, (x) => x !== null);
-    })();
-    return this.ccache;
   }
 
   /** The same engine and settings in another image (cached: one preflight and identity cache per image). */
@@ -423,7 +344,7 @@ export class ContainerRuntime implements Runtime {
       return { exitCode: null, signal: null, timedOut: false, aborted: true, seconds: 0, infraError: null };
     }
     const name = containerName();
-    const git = spec.mounts.map((m) => gitCommonDir(m.path)).filter((p): p is string => p !== null);
+    const git = spec.mounts.map((m) => linkedWorktreeGitDir(m.path)).filter((p): p is string => p !== null);
     const argv = runArgv(this.settings, name, { ...spec, mounts: [...spec.mounts, ...git.map((path) => ({ path, readOnly: true }))] });
     const from = existsSync(spec.logFile) ? statSync(spec.logFile).size : 0;
     this.track(name);
@@ -450,7 +371,7 @@ export class ContainerRuntime implements Runtime {
     }
     this.live.delete(name); // `run --rm` removed it
     if (r.infraError) return r;
-    const f = diagnoseEngineFailure(this.settings, r.exitCode, readSince(spec.logFile, from));
+    const f = diagnoseEngineFailure(this.settings, r.exitCode, readTail(spec.logFile, 65536, from));
     const infraError = f ? formatFailure(f) : null;
     if (infraError) appendFileSync(spec.logFile, `kmatrix: ${infraError}\n`);
     return { ...r, infraError };

@@ -1,9 +1,14 @@
+/**
+ * The host runtime and the process plumbing both runtimes use: running a command in its own process group with
+ * its output appended to a log, killing the group on timeout, abort or exit, and reaping groups a killed kmatrix left.
+ */
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { DEFAULT_TOOLCHAIN, firstLine, identityKey, identityLine, toolchainCommands, type Toolchain } from '../matrix/toolchain.js';
+import { DEFAULT_TOOLCHAIN } from '../matrix/toolchain.js';
+import { BaseRuntime, type Place, type VersionAnswer } from './base.js';
 import { alive, killGroup } from './process.js';
-import type { ExecResult, ExecSpec, Runtime, ToolchainIdentity } from './runtime.js';
+import type { ExecResult, ExecSpec } from './runtime.js';
 
 /** Grace period between SIGTERM and SIGKILL when stopping a build. */
 const KILL_GRACE_MS = 10_000;
@@ -146,48 +151,26 @@ export async function execLogged(spec: ExecSpec, groups?: ProcessGroups): Promis
   };
 }
 
-/** First line of `<cross>gcc --version` on the host, or a `missing: …` marker. */
+/** The host toolchain's identity line for the GNU cross compiler of the prefix, or a `missing: …` marker. */
 export async function hostCompilerVersion(crossCompile: string): Promise<string> {
-  return hostToolchainVersion(crossCompile, DEFAULT_TOOLCHAIN);
-}
-
-/** `<program> --version`'s output on the host, or why not. */
-async function hostVersion(program: string): Promise<{ out: string } | { missing: string }> {
-  const r = await execa(program, ['--version'], { reject: false });
-  if (r.failed || r.exitCode !== 0) return { missing: `${program} (${(r.shortMessage ?? 'not found').split('\n')[0]})` };
-  return { out: String(r.stdout) };
-}
-
-/** The host toolchain's identity line (compiler, and the linker for LLVM; see identityLine), or a `missing: …` marker. */
-export async function hostToolchainVersion(crossCompile: string, tc: Toolchain): Promise<string> {
-  const cmds = toolchainCommands(tc, crossCompile);
-  const cc = await hostVersion(cmds.compiler);
-  if ('missing' in cc) return `missing: ${cc.missing}`;
-  if (cmds.linker === null) return identityLine(cc.out, null);
-  const ld = await hostVersion(cmds.linker);
-  if ('missing' in ld) return `missing: ${ld.missing}`;
-  return identityLine(cc.out, ld.out);
+  return (await new HostRuntime().identity(crossCompile, DEFAULT_TOOLCHAIN)).compiler;
 }
 
 /** Builds with the toolchain installed on this machine. */
-export class HostRuntime implements Runtime {
+export class HostRuntime extends BaseRuntime {
   readonly name = 'host' as const;
-  private readonly versions = new Map<string, Promise<string>>();
   private readonly groups = new ProcessGroups();
-  private ccache: Promise<string | null> | null = null;
 
-  /** The host compiler's version string (cached per cross prefix and toolchain). */
-  async identity(crossCompile: string, toolchain: Toolchain = DEFAULT_TOOLCHAIN): Promise<ToolchainIdentity> {
-    const key = identityKey(crossCompile, toolchain);
-    let v = this.versions.get(key);
-    if (!v) this.versions.set(key, (v = hostToolchainVersion(crossCompile, toolchain)));
-    return { runtime: 'host', image: null, compiler: await v };
+  /** The host: no image, nothing remembered across runs, always there. */
+  protected place(): Promise<Place> {
+    return Promise.resolve({ image: null, factsFile: null, error: null });
   }
 
-  /** The host's ccache version (cached), null if it has none. */
-  ccacheVersion(): Promise<string | null> {
-    this.ccache ??= hostVersion('ccache').then((v) => ('out' in v ? firstLine(v.out) || null : null));
-    return this.ccache;
+  /** `<program> --version`'s output on the host, or why not. */
+  protected async askVersion(program: string): Promise<VersionAnswer> {
+    const r = await execa(program, ['--version'], { reject: false });
+    if (r.failed || r.exitCode !== 0) return { missing: `${program} (${(r.shortMessage ?? 'not found').split('\n')[0]})` };
+    return { out: String(r.stdout) };
   }
 
   /** Run on the host; mounts are irrelevant here. */

@@ -1,3 +1,4 @@
+/** The build image: its package list and label, building it offline (mmdebstrap + import), listing and checking it. */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

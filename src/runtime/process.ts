@@ -1,3 +1,4 @@
+/** Process helpers over /proc and signals: is a pid alive, kill a process group, kill what runs inside a directory. */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Whether a process id is alive (EPERM: alive, owned by someone else). */

@@ -1,3 +1,4 @@
+/** The Runtime interface every place where builds run implements, and the values it passes (ExecSpec, ExecResult, ToolchainIdentity). */
 import type { Toolchain } from '../matrix/toolchain.js';
 
 /** A directory a command needs; containers mount it at the same absolute path. */

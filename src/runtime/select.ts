@@ -1,3 +1,4 @@
+/** Which runtime a run uses: matrix settings with CLI overrides, `container` resolved to an engine, the Runtime constructed. */
 import { join } from 'node:path';
 import { ContainerRuntime, onPath, type ContainerSettings, type EngineName } from './container.js';
 import { HostRuntime } from './host.js';

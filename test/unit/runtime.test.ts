@@ -6,7 +6,7 @@ import {
   ContainerRuntime,
   diagnoseEngineFailure,
   formatFailure,
-  gitCommonDir,
+  linkedWorktreeGitDir,
   normalizeMounts,
   onPath,
   runArgv,
@@ -183,11 +183,11 @@ describe('runtime selection and the package list', () => {
     expect(onPath('no-such-binary-kmatrix')).toBe(false);
   });
 
-  it('gitCommonDir follows a worktree .git file', () => {
+  it('linkedWorktreeGitDir follows a worktree .git file', () => {
     const d = mkdtempSync(join(tmpdir(), 'kmx-git-'));
     writeFileSync(join(d, '.git'), 'gitdir: /repo/.git/worktrees/src\n');
-    expect(gitCommonDir(d)).toBe('/repo/.git');
-    expect(gitCommonDir(tmpdir())).toBeNull();
+    expect(linkedWorktreeGitDir(d)).toBe('/repo/.git');
+    expect(linkedWorktreeGitDir(tmpdir())).toBeNull();
   });
 });
 

@@ -26,6 +26,7 @@ import {
 import { runMatrix } from '../../src/pipeline.js';
 import { ContainerRuntime } from '../../src/runtime/container.js';
 import { HostRuntime } from '../../src/runtime/host.js';
+import { unidentified } from '../../src/runtime/runtime.js';
 import { buildDiagnostics, openStore, runBuilds } from '../../src/store/db.js';
 import { fakeRuntime, fakeTree } from '../helpers/fake-tree.js';
 
@@ -262,6 +263,15 @@ describe('what make runs, and its identity line', () => {
     expect(clang).toMatch(/clang version \d+.* \+ .*LLD \d+/);
     expect((await rt.identity('arm-linux-gnueabi-')).compiler).toMatch(/^arm-linux-gnueabi-gcc /);
     expect((await rt.identity('arm-linux-gnueabi-', llvm({ LLVM: '-99' }))).compiler).toMatch(/^missing: clang-99 /);
+  });
+
+  it('a compiler whose --version prints nothing is unidentified on the host, as in a container (never an empty identity)', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'kmx-silent-gcc-'));
+    writeFileSync(join(bin, 'x-gcc'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(bin, 'x-gcc'), 0o755);
+    const compiler = (await new HostRuntime().identity(`${bin}/x-`)).compiler;
+    expect(compiler).toBe('unknown');
+    expect(unidentified(compiler)).toBe(true);
   });
 });
 
