@@ -49,3 +49,14 @@ describe('a shard store whose identity is a path, or missing', () => {
     });
   }
 });
+
+describe('a bad --into', () => {
+  it('is named as --into (not --db) in the refusal, exit 2, nothing written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-into-'));
+    const s = shard(dir, 's1');
+    writeFileSync(join(dir, 'afile'), 'x');
+    expect(() => mergeCommand([s], { into: join(dir, 'afile', 'sub', 'k.db') })).toThrow(/^--into: .*afile is a file, not a directory/);
+    expect(() => mergeCommand([s], { into: join(s, '..', 'logs', 'run-1', 'x.log') })).toThrow(/^--into: .*not a kmatrix result store/);
+    expect(readdirSync(dir).sort()).toEqual(['afile', 's1']);
+  });
+});
