@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
 import { emptyLogDraft } from './kinds/infra.js';
-import { isMakeCascade, makeError, safetyNet } from './kinds/make-error.js';
+import { cutFailure, isMakeCascade, makeError, safetyNet } from './kinds/make-error.js';
 import { normaliseRoots, relativePath } from '../paths.js';
 import { cleanLine, detectPrefixes, stripPrefixes, tailIndent, type PrefixPlan } from './prefix.js';
 import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
@@ -66,6 +66,8 @@ export class LogClassifier {
   /** Original text of the lines diagnostics started on, by seq (only those lines are kept). */
   private readonly origin = new Map<number, string>();
   private current = '';
+  /** The last line read (prefixes stripped): a log may end in the middle of a failure line. */
+  private last: { line: string; seq: number; raw: string } | null = null;
   /** Indentation of the build-system tail being read (Nix's two spaces, BitBake's `| `), or null. */
   private tail: RegExp | null = null;
   private readonly ctx: LineContext;
@@ -117,6 +119,7 @@ export class LogClassifier {
     }
     this.tail = tailIndent(line) ?? this.tail;
     this.current = raw;
+    this.last = { line, seq, raw };
     // NUL bytes are no content: a log zeroed by a crash is as empty as one that never got written.
     if (!this.content && /[^\s\0]/.test(line)) this.content = true;
 
@@ -181,6 +184,12 @@ export class LogClassifier {
       for (const extra of unit.finish?.(this.states[i], current) ?? []) this.accept(unit, extra, this.seq);
     }
     this.finished = true;
+    // A last line cut off in a failure line: its start is all the log shows of the failure.
+    const cut = this.last === null ? null : cutFailure(this.last.line);
+    if (cut !== null) {
+      this.origin.set(this.last!.seq, this.last!.raw);
+      this.accept(makeError, cut, this.last!.seq, true);
+    }
     // A summary line (make's own, cc1's -Werror note, dtc's FATAL) only when nothing more specific
     // explains the failure: the first one that is not a recursive make's echo.
     if (!this.found.some((f) => f.d.severity === 'error')) {
