@@ -7,7 +7,7 @@ import { DEFAULT_OUTPUT, ENGINES, SHARD_LIMITS, type CiOptions, type Engine } fr
 import { InputError } from '../errors.js';
 import { loadMatrix } from '../matrix/load.js';
 import { currentPackages } from '../runtime/image.js';
-import { checkInputFile, checkOutputPath, makeParents } from '../output-path.js';
+import { checkInputFile, checkOutputPath, makeParents, removeMadeDirs } from '../output-path.js';
 import { shq } from '../report/reproducer.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -105,8 +105,14 @@ export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
   }
   if (out === '-') return { code: CODES.OK, stdout: text, stderr: '' };
   checkOutputPath('-o', out);
-  makeParents('-o', out);
-  writeFileSync(out, text);
+  const made = makeParents('-o', out);
+  try {
+    writeFileSync(out, text);
+  } catch (e) {
+    // access() says yes to root where the file system still refuses (sysfs, a read-only mount): a usage error, nothing left.
+    removeMadeDirs(made);
+    throw new InputError('-o', null, null, `${resolve(out)}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${out} (${engine}, ${shards} shard(s))\n` };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { ciCommand, type CiFlags } from '../../src/cli/ci.js';
 import { InputError } from '../../src/errors.js';
 
@@ -13,5 +14,12 @@ describe('a C1 line break (NEL, U+0085) in a kmatrix ci value', () => {
       expect(() => ciCommand(engine, flags({ ...more, [flag]: evil }))).toThrow(InputError);
       expect(() => ciCommand(engine, flags({ ...more, [flag]: evil, check: true, output: 'k.yml' }))).toThrow(new RegExp(`--${flag}: contains a control character \\(U\\+0085`));
     }
+  });
+});
+
+describe('an -o the file system refuses although access() allows it (root on sysfs)', () => {
+  it.runIf(process.getuid?.() === 0 && existsSync('/sys/kernel'))('is exit 2 naming -o, not a raw errno (exit 3)', () => {
+    expect(() => ciCommand('github', flags({ output: '/sys/kernel/kmatrix.yml' }))).toThrow(InputError);
+    expect(() => ciCommand('github', flags({ output: '/sys/kernel/kmatrix.yml' }))).toThrow(/^-o: \/sys\/kernel\/kmatrix\.yml: cannot be written \(EACCES\)/);
   });
 });
