@@ -1,7 +1,7 @@
 /** Opening a log for reading: a file or standard input, gzip, xz, bzip2, zstd and lz4 recognised by their magic bytes (I/O). */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 const GZIP = Buffer.from([0x1f, 0x8b]);
@@ -68,10 +68,39 @@ const BY_PROGRAM: readonly { magic: Buffer; program: string }[] = [
   { magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), program: 'zstd' },
   { magic: Buffer.from([0x04, 0x22, 0x4d, 0x18]), program: 'lz4' },
 ];
+/**
+ * The UTF-16 encoding of a log by its byte-order mark, or (no mark) by the NUL every ASCII character has in its high
+ * byte: PowerShell's `>` and `Out-File` write UTF-16LE. Read as UTF-8 such a log matches nothing and would be PASS.
+ */
+function utf16(head: Buffer): 'utf-16le' | 'utf-16be' | null {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  if (head.length < 6) return null;
+  const zeros = (at: number) => head[at] === 0 && head[at + 2] === 0 && head[at + 4] === 0;
+  if (zeros(1) && head[0] !== 0 && head[2] !== 0) return 'utf-16le';
+  if (zeros(0) && head[1] !== 0 && head[3] !== 0) return 'utf-16be';
+  return null;
+}
+
+/** A stream of UTF-16 text re-encoded as UTF-8 (the byte-order mark dropped, bad pairs as U+FFFD). */
+function fromUtf16(encoding: 'utf-16le' | 'utf-16be', input: Readable): Readable {
+  const decoder = new TextDecoder(encoding);
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8'));
+    },
+    flush(done) {
+      done(null, Buffer.from(decoder.decode(), 'utf8'));
+    },
+  });
+  input.on('error', (e) => out.destroy(e));
+  return input.pipe(out);
+}
+
 /** Compression layers unwrapped at most (a log gzipped twice is read; a bomb of layers is not followed forever). */
 const MAX_LAYERS = 4;
 
-/** A readable of the log's text bytes: gzip, xz, bzip2, zstd and lz4 inputs decompressed (also nested), anything else passed through. */
+/** A readable of the log's UTF-8 text: gzip, xz, bzip2, zstd and lz4 inputs decompressed (also nested), UTF-16 re-encoded, anything else passed through. */
 export async function decodeLog(input: AsyncIterable<Buffer | string>, layer = 0): Promise<Readable> {
   const { head, whole } = await sniff(input, XZ.length);
   if (layer >= MAX_LAYERS) return whole;
@@ -80,6 +109,8 @@ export async function decodeLog(input: AsyncIterable<Buffer | string>, layer = 0
     whole.on('error', (e) => gunzip.destroy(e));
     return decodeLog(whole.pipe(gunzip), layer + 1);
   }
+  const wide = utf16(head);
+  if (wide !== null) return fromUtf16(wide, whole);
   const by = BY_PROGRAM.find((f) => head.subarray(0, f.magic.length).equals(f.magic) && (f.program !== 'bzip2' || /^[1-9]$/.test(String.fromCharCode(head[3] ?? 0))));
   return by === undefined ? whole : decodeLog(viaProgram(by.program, whole), layer + 1);
 }

@@ -39,3 +39,25 @@ describe('a failing log compressed in a way read as text would show nothing', ()
     expect(await classifyFile(file)).toEqual(expected);
   });
 });
+
+describe('a failing log in UTF-16 (PowerShell `>` and Out-File write UTF-16LE)', () => {
+  const expected = classifyText(LOG.toString('utf8'));
+  const le = (s: string) => Buffer.from(s, 'utf16le');
+  const be = (s: string) => le(s).swap16();
+  const cases: [string, Buffer][] = [
+    ['UTF-16LE with its byte-order mark', le(`\ufeff${LOG.toString('utf8')}`)],
+    ['UTF-16LE without a mark', le(LOG.toString('utf8'))],
+    ['UTF-16BE with its byte-order mark', be(`\ufeff${LOG.toString('utf8')}`)],
+    ['UTF-16LE, gzipped', gzipSync(le(`\ufeff${LOG.toString('utf8')}`))],
+  ];
+  it.each(cases)('%s: the same diagnostics as the UTF-8 log (FAIL, never PASS)', async (_name, bytes) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kmatrix-classify-16-')), 'build.log');
+    writeFileSync(file, bytes);
+    expect(await classifyFile(file)).toEqual(expected);
+  });
+  it('a file of NULs is still an empty log (ERROR), not text in UTF-16', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kmatrix-classify-16-')), 'zeros.log');
+    writeFileSync(file, Buffer.alloc(4096));
+    expect(buildStatus({ diagnostics: await classifyFile(file), exitCode: 0, missingArtifacts: [] })).toBe('ERROR');
+  });
+});
