@@ -141,6 +141,24 @@ export class LogClassifier {
 
     this.recent.push(line);
     if (this.recent.length > RECENT_LINES) this.recent.shift();
+    if (raw.includes('\r')) this.overwritten(raw, seq);
+  }
+
+  /**
+   * The segments of a line that a `\r` overwrote (a progress meter printed over a failure): a terminal hides them, the
+   * log keeps them. A failure the safety net sees in one is kept as a fallback, so such a log is never PASS.
+   */
+  private overwritten(raw: string, seq: number): void {
+    const segments = raw.replace(/\r+$/, '').split('\r');
+    segments.pop();
+    for (const s of segments) {
+      const text = cleanLine(s);
+      if (/[^\s\0]/.test(text)) this.content = true;
+      const d = safetyNet(text);
+      if (d === null) continue;
+      this.origin.set(seq, raw);
+      this.accept(makeError, d, seq, true);
+    }
   }
 
   private matchUnits(line: string, seq: number): void {
