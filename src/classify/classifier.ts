@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
 import { emptyLogDraft } from './kinds/infra.js';
-import { isMakeCascade, makeError, safetyNet } from './kinds/make-error.js';
+import { cutFailure, isMakeCascade, makeError, safetyNet } from './kinds/make-error.js';
 import { normaliseRoots, relativePath } from '../paths.js';
 import { cleanLine, detectPrefixes, stripPrefixes, tailIndent, type PrefixPlan } from './prefix.js';
 import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
@@ -66,6 +66,8 @@ export class LogClassifier {
   /** Original text of the lines diagnostics started on, by seq (only those lines are kept). */
   private readonly origin = new Map<number, string>();
   private current = '';
+  /** The last line read (prefixes stripped): a log may end in the middle of a failure line. */
+  private last: { line: string; seq: number; raw: string } | null = null;
   /** Indentation of the build-system tail being read (Nix's two spaces, BitBake's `| `), or null. */
   private tail: RegExp | null = null;
   private readonly ctx: LineContext;
@@ -117,6 +119,7 @@ export class LogClassifier {
     }
     this.tail = tailIndent(line) ?? this.tail;
     this.current = raw;
+    this.last = { line, seq, raw };
     // NUL bytes are no content: a log zeroed by a crash is as empty as one that never got written.
     if (!this.content && /[^\s\0]/.test(line)) this.content = true;
 
@@ -138,6 +141,24 @@ export class LogClassifier {
 
     this.recent.push(line);
     if (this.recent.length > RECENT_LINES) this.recent.shift();
+    if (raw.includes('\r')) this.overwritten(raw, seq);
+  }
+
+  /**
+   * The segments of a line that a `\r` overwrote (a progress meter printed over a failure): a terminal hides them, the
+   * log keeps them. A failure the safety net sees in one is kept as a fallback, so such a log is never PASS.
+   */
+  private overwritten(raw: string, seq: number): void {
+    const segments = raw.replace(/\r+$/, '').split('\r');
+    segments.pop();
+    for (const s of segments) {
+      const text = cleanLine(s);
+      if (/[^\s\0]/.test(text)) this.content = true;
+      const d = safetyNet(text);
+      if (d === null) continue;
+      this.origin.set(seq, raw);
+      this.accept(makeError, d, seq, true);
+    }
   }
 
   private matchUnits(line: string, seq: number): void {
@@ -181,6 +202,12 @@ export class LogClassifier {
       for (const extra of unit.finish?.(this.states[i], current) ?? []) this.accept(unit, extra, this.seq);
     }
     this.finished = true;
+    // A last line cut off in a failure line: its start is all the log shows of the failure.
+    const cut = this.last === null ? null : cutFailure(this.last.line);
+    if (cut !== null) {
+      this.origin.set(this.last!.seq, this.last!.raw);
+      this.accept(makeError, cut, this.last!.seq, true);
+    }
     // A summary line (make's own, cc1's -Werror note, dtc's FATAL) only when nothing more specific
     // explains the failure: the first one that is not a recursive make's echo.
     if (!this.found.some((f) => f.d.severity === 'error')) {

@@ -7,7 +7,7 @@ import { DEFAULT_OUTPUT, ENGINES, SHARD_LIMITS, type CiOptions, type Engine } fr
 import { InputError } from '../errors.js';
 import { loadMatrix } from '../matrix/load.js';
 import { currentPackages } from '../runtime/image.js';
-import { checkInputFile, checkOutputPath, makeParents } from '../output-path.js';
+import { checkInputFile, checkOutputPath, makeParents, removeMadeDirs } from '../output-path.js';
 import { shq } from '../report/reproducer.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -51,7 +51,10 @@ function commandLine(engine: Engine, f: CiFlags): string {
   return parts.join(' ');
 }
 
-/** Refuse a control character (a newline adds YAML keys to the generated file and lines to its header) in any value the file carries. */
+/**
+ * Refuse a control character in any value the file carries: a newline adds YAML keys to the generated file and lines to
+ * its header, and so do C1's NEL (U+0085) and U+2028/U+2029, which YAML 1.1 parsers (PyYAML, go-yaml in kubectl) break lines at.
+ */
 function plainValues(f: CiFlags): void {
   const values: [string, string | undefined][] = [
     ['--matrix', f.matrix],
@@ -62,7 +65,7 @@ function plainValues(f: CiFlags): void {
     ['-o', f.output],
   ];
   for (const [flag, v] of values) {
-    const at = v === undefined ? -1 : v.search(/[\u0000-\u001f\u007f\u2028\u2029]/);
+    const at = v === undefined ? -1 : v.search(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     if (at >= 0) throw new InputError(flag, null, null, `contains a control character (U+${v!.charCodeAt(at).toString(16).padStart(4, '0').toUpperCase()} at offset ${at}): refusing to write it into a CI file`);
   }
 }
@@ -102,8 +105,14 @@ export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
   }
   if (out === '-') return { code: CODES.OK, stdout: text, stderr: '' };
   checkOutputPath('-o', out);
-  makeParents('-o', out);
-  writeFileSync(out, text);
+  const made = makeParents('-o', out);
+  try {
+    writeFileSync(out, text);
+  } catch (e) {
+    // access() says yes to root where the file system still refuses (sysfs, a read-only mount): a usage error, nothing left.
+    removeMadeDirs(made);
+    throw new InputError('-o', null, null, `${resolve(out)}: cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${out} (${engine}, ${shards} shard(s))\n` };
 }
 

@@ -50,6 +50,16 @@ export function mergeExitCode(r: MergeReport): number {
   return r.conflicts.length || incomplete ? CODES.INFRA : CODES.OK;
 }
 
+/** The store checks name `--db`; for merge the store is the one given with `--into`, so name that flag. */
+function asInto<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && e.file === '--db') throw new InputError('--into', e.line, e.column, e.detail);
+    throw e;
+  }
+}
+
 /** Run `kmatrix merge`: every source is checked before the target is opened; a refused or failed merge leaves nothing behind. */
 export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
   const { matrix } = selectCells({ ...f, shard: undefined });
@@ -58,7 +68,7 @@ export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
   if (paths.includes(into)) throw new InputError('--into', null, null, `'${f.into}' is also given as a source`);
   const expected = { name: matrix.name, hash: matrix.hash, cells: matrix.cells.map((c) => ({ name: c.name, hash: c.hash })) };
   // Refusals first, with the target only read: an older target is not migrated, nothing is created.
-  checkStorePath(into);
+  asInto(() => checkStorePath(into));
   let checked;
   try {
     checked = checkSources(paths, { matrix: expected, targetId: peekStoreId(into) });
@@ -72,7 +82,7 @@ export function mergeCommand(sources: string[], f: MergeFlags): CommandResult {
   let ok = false;
   try {
     madeDirs = makeParents('--into', into);
-    store = openStore(into);
+    store = asInto(() => openStore(into));
     const r = mergeChecked(store, checked, { targetDir: dirname(into), matrix: expected, toolVersion: TOOL_VERSION });
     ok = true;
     const code = mergeExitCode(r);

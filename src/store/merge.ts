@@ -173,6 +173,19 @@ export function logTail(logPath: string): string | null {
   return ['logs', ...rest].join(sep);
 }
 
+/** What `kmatrix` writes as a store's identity (16 random bytes in hex); it names the folder a source's logs are copied to. */
+const STORE_ID = /^[0-9a-f]{32}$/;
+
+/** A source's identity, refused unless it has the shape kmatrix writes: a crafted one (`/../..`) would name a folder outside the target's logs. */
+function sourceStoreId(path: string, db: Database.Database): string {
+  const row = db.prepare(`SELECT value FROM store_meta WHERE key = 'store_id'`).get() as { value: unknown } | undefined;
+  const id = row?.value;
+  if (typeof id !== 'string' || !STORE_ID.test(id)) {
+    throw new MergeRefused(path, `its store id ${row === undefined ? 'is missing' : `'${String(id).slice(0, 80)}' is not 32 hex digits`}: not a store kmatrix wrote; refusing to merge`);
+  }
+  return id;
+}
+
 /** A source store opened and checked: nothing of it is written before every source passed. */
 interface CheckedSource {
   path: string;
@@ -232,7 +245,7 @@ export function checkSources(sourcePaths: readonly string[], o: { matrix: Expect
       const db = openSource(p);
       const s: CheckedSource = { path: p, db, id: '', logs: new Map() };
       out.push(s);
-      s.id = storeId(db as unknown as Store);
+      s.id = sourceStoreId(p, db);
       if (s.id === o.targetId) throw new MergeRefused(p, 'is the target store itself');
       const twin = out.find((x) => x !== s && x.id === s.id);
       if (twin) throw new MergeRefused(p, `is the same store as ${twin.path}`);

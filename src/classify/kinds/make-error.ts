@@ -8,7 +8,8 @@
  * any offset (make's `*** [target] ...`, `*** ... Stop.`, an `error:`/`Error:`/`ERROR:`/`FATAL:`
  * diagnostic word, a linker's `multiple definition of`/`undefined reference to`, a full disk, a
  * build system's own failure line: Nix's "builder ... failed", DKMS's `Error!`, GitHub's `##[error]`) is a make-error quoting the line,
- * whatever prefix an unknown CI system, mailer or wrapper put before it: a failed log is never PASS.
+ * whatever prefix an unknown CI system, mailer or wrapper put before it: a failed log is never PASS. A log cut off
+ * in the middle of such a line (`cutFailure`, its last line) is a make-error too.
  */
 import { defineUnit, draft, int, type Draft, type Hit, type LineContext } from '../unit.js';
 import { parseMakeFailure } from './make.js';
@@ -95,4 +96,20 @@ export function safetyNet(line: string): Draft | null {
 /** Whether a make-error is a recursive make's echo of a failure below it (`Error 2`). */
 export function isMakeCascade(message: string): boolean {
   return /\] Error 2$/.test(message);
+}
+
+/** A gcc/gas location (`path:line:` or `path:line:col:`) and the start of the word after it, as a cut line ends. */
+const CUT_DIAG = /^[^\s:][^:]*:\d+:(?:\d+:)? (?<word>[a-z][a-z ]*)$/;
+/** make's failure line cut anywhere after its `***`'s first star. */
+const CUT_MAKE = /^g?make(?:\[\d+\])?: \*/;
+
+/**
+ * The last line of a log cut off in the middle of a failure line (a killed writer, a truncated upload): make's
+ * `make[N]: *** [...` or a compiler's `file:line:col: err` (a non-empty start of `error` or `fatal error`). The rest
+ * of the line is lost, so it cannot be parsed; but the log shows a failure and must not come out PASS.
+ */
+export function cutFailure(line: string): Draft | null {
+  const word = CUT_DIAG.exec(line)?.groups?.word;
+  const cut = CUT_MAKE.test(line) || (word !== undefined && ('error'.startsWith(word) || 'fatal error'.startsWith(word)));
+  return cut ? draft('make-error', 'error', `log cut off in a failure line: ${line.trim().slice(0, NET_MAX)}`) : null;
 }
