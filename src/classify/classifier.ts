@@ -154,7 +154,7 @@ export class LogClassifier {
     for (const s of segments) {
       const text = cleanLine(s);
       if (/[^\s\0]/.test(text)) this.content = true;
-      const d = safetyNet(text);
+      const d = safetyNet(text, this.recent);
       if (d === null) continue;
       this.origin.set(seq, raw);
       this.accept(makeError, d, seq, true);
@@ -179,7 +179,7 @@ export class LogClassifier {
 
   /** An indented line is no unit's, but a failure shown in it (under an unknown prefix) is the safety net's. */
   private matchNet(line: string, seq: number): void {
-    const d = safetyNet(line);
+    const d = safetyNet(line, this.recent);
     if (d === null) return;
     this.origin.set(seq, this.current);
     this.accept(makeError, d, seq, true);

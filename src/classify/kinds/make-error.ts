@@ -29,7 +29,7 @@ export const makeError = defineUnit({
   match(line, _st, ctx) {
     const own = makeLine(line, ctx);
     if (own !== null) return own;
-    const net = safetyNet(line);
+    const net = safetyNet(line, ctx.recent);
     return net === null ? null : { draft: net };
   },
 });
@@ -62,6 +62,25 @@ const NET_DIAG =
 const NET_SOFT = /(?<![\w-])(?:warning|Warning|WARNING|note|info|remark)(?: \([\w-]+\))?:(?=\s|$)/;
 /** A source excerpt under a diagnostic (gcc ≥ 9, clang): `  12 |  code`, `     |  ^~~`. */
 const EXCERPT = /^\s*(?:\d+ )?\| /;
+/** A numbered excerpt line, the one that shows code (`error:` labels, `case ERROR:`). */
+const EXCERPT_CODE = /^\s*\d+ \| /;
+/** A located diagnostic, the line a source excerpt follows (`x.c:12:5: warning: …`). */
+const LOCATED = /\S:\d+(?::\d+)?: (?:fatal error|error|warning|note|remark):/;
+
+/**
+ * Whether `line` is a numbered source excerpt in its place: right under a located diagnostic, or under excerpt lines
+ * that are (`recent`: the lines before it, oldest first). The shape alone is not enough: a prefix like `| ` or
+ * `12 | ` on every line of a log would otherwise hide every failure in it.
+ */
+export function inSourceExcerpt(line: string, recent: readonly string[]): boolean {
+  if (!EXCERPT_CODE.test(line)) return false;
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const r = recent[i]!;
+    if (LOCATED.test(r) && !EXCERPT.test(r)) return true;
+    if (!EXCERPT.test(r)) return false;
+  }
+  return false;
+}
 /** What a linker, compiler or any tool prints for a failure without a level word. */
 const NET_PHRASE = /\b(?:multiple definition of|undefined reference to|final link failed|internal compiler error|No space left on device|Disk quota exceeded)\b/;
 /**
@@ -77,9 +96,9 @@ const NET_MAX = 300;
  * lines no unit explained; a warning's or note's text, a source excerpt and a word inside a string
  * literal (an odd number of `"` before it and one after it) do not count.
  */
-export function safetyNet(line: string): Draft | null {
+export function safetyNet(line: string, recent: readonly string[] = []): Draft | null {
   if (!(line.includes('***') && NET_MAKE.test(line))) {
-    if (!/rror|ERROR|FATAL|builder for|defin|link failed|No space|quota/.test(line) || EXCERPT.test(line)) return null;
+    if (!/rror|ERROR|FATAL|builder for|defin|link failed|No space|quota/.test(line) || inSourceExcerpt(line, recent)) return null;
     // (`Error! ` and `##[error]` contain `rror`.)
     if (!NET_BUILDER.test(line) && !NET_PHRASE.test(line)) {
       const m = NET_DIAG.exec(line);
