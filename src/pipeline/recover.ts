@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { alive } from '../runtime/process.js';
-import { cellId, recordBuild, upsertCommit, type Store } from '../store/db.js';
+import { cellId, recordBuild, unfinishedRuns, upsertCommit, type Store } from '../store/db.js';
 import type { CommitInfo, RunStage, ToolchainUsed } from '../types.js';
 import { causeDiagnostic } from './recorder.js';
 
@@ -113,10 +113,9 @@ async function recoverBuild(store: Store, claimed: string): Promise<void> {
  * builds them. Returns how many runs and builds were recovered.
  */
 export async function recoverAbandonedRuns(store: Store, resultsDir: string): Promise<{ runs: number; builds: number }> {
-  const open = store.prepare(`SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id`).all() as { id: number }[];
   let runs = 0;
   let builds = 0;
-  for (const { id } of open) {
+  for (const id of unfinishedRuns(store)) {
     const dir = runLogDir(resultsDir, id);
     let owner = NaN;
     try {

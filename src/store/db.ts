@@ -179,6 +179,11 @@ export function finishRun(db: Store, runId: number, now = new Date()): void {
   db.prepare(`UPDATE runs SET finished_at = ? WHERE id = ?`).run(now.toISOString(), runId);
 }
 
+/** Ids of the runs not finished (finished_at NULL: running, interrupted or killed), oldest first. */
+export function unfinishedRuns(db: Store): number[] {
+  return (db.prepare(`SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id`).all() as { id: number }[]).map((r) => r.id);
+}
+
 /** Insert or refresh a commit. */
 export function upsertCommit(db: Store, c: CommitInfo): void {
   db.prepare(

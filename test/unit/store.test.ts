@@ -13,6 +13,7 @@ import {
   recordBuild,
   runBuilds,
   startRun,
+  unfinishedRuns,
   upsertCommit,
 } from '../../src/store/db.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
@@ -30,6 +31,14 @@ function fresh() {
 }
 
 describe('result store', () => {
+  it('unfinishedRuns lists the runs without finished_at, oldest first (what recovery walks)', () => {
+    const { db } = fresh();
+    const run = () => startRun(db, { command: 'run', toolVersion: '0', matrixName: 'm', matrixHash: 'h', tree: '/t' });
+    const [a, b, c] = [run(), run(), run()];
+    finishRun(db, b);
+    expect(unfinishedRuns(db)).toEqual([a, c]);
+  });
+
   it('creates a WAL database at the latest schema version', () => {
     const { db } = fresh();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
