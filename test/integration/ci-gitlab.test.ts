@@ -73,7 +73,7 @@ describe('kmatrix ci gitlab: the generated pipeline run end to end (gitlab-ci-lo
     });
     const log = r.stdout + r.stderr;
     writeFileSync(join(tmp, `pipeline-${rev.slice(0, 12)}.log`), log);
-    const jobs = new Map([...log.matchAll(/^ (PASS|FAIL|WARN) +\[[^\]]*\] (\S.*?)\s*$/gm)].map((m) => [m[2]!, m[1]!]));
+    const jobs = new Map([...log.matchAll(/^ (PASS|FAIL|WARN) +(kmatrix-[^\s:]+(?:: \[\d+\/\d+\])?)\s*$/gm)].map((m) => [m[2]!, m[1]!]));
     const artifacts = join(project, '.gitlab-ci-local', 'artifacts');
     return { code: r.status, log, jobs, seconds: (Date.now() - t0) / 1000, report: join(artifacts, 'kmatrix-merge', 'kmatrix-report') };
   }
@@ -86,7 +86,11 @@ describe('kmatrix ci gitlab: the generated pipeline run end to end (gitlab-ci-lo
   };
   /** The merged store the merge job left in the pipeline cache (what the next pipeline starts from). */
   const cachedStore = () => join(project, '.gitlab-ci-local', 'cache', 'kmatrix-results', 'kmatrix-results', 'kmatrix.db');
-  const nightly = (report: string) => JSON.parse(readFileSync(join(report, 'nightly.json'), 'utf8')) as { sha: string; baseline: string | null; exitCode: number; cells: { cell: string; status: string; transition: string; reason: string }[] };
+  /** nightly.json of a report, its cells by name. */
+  const nightly = (report: string) => {
+    const n = JSON.parse(readFileSync(join(report, 'nightly.json'), 'utf8')) as { sha: string; baseline: string | null; exitCode: number; cells: { cell: string; status: string; transition: string; reason: string }[] };
+    return { ...n, cells: [...n.cells].sort((a, b) => a.cell.localeCompare(b.cell)) };
+  };
 
   it('A: three shard jobs each build only their cells, the merge job merges and publishes the nightly, JUnit and HTML', () => {
     const p = pipeline(sha.A);
