@@ -5,8 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 # packages.txt is the build image's list (host builds use it too); podman, runc and mmdebstrap are
 # host tools that build and run that image (containerized builds, the default). chromium renders
-# the HTML report in the tests (headless, never a downloaded browser).
-pkgs="$(grep -v '^#' docker/packages.txt | tr '\n' ' ') linux-source-6.1 podman runc mmdebstrap chromium"
+# the HTML report in the tests (headless, never a downloaded browser); rsync moves gitlab-ci-local's
+# artifacts and caches (the end-to-end GitLab pipeline test).
+pkgs="$(grep -v '^#' docker/packages.txt | tr '\n' ' ') linux-source-6.1 podman runc mmdebstrap chromium rsync"
 if [ "$(id -u)" = 0 ]; then
   missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -1,35 +1,44 @@
 /** GitHub Actions workflow: a matrix job per shard, then a merge job that compares and publishes (pure). */
 import { stringify } from 'yaml';
+import { installLines, installVariables } from './install.js';
 import { header, matrixArg, type CiOptions } from './options.js';
 
 /** Render `.github/workflows/kmatrix.yml`. */
 export function githubWorkflow(o: CiOptions, version: string): string {
   const n = o.shards;
   const hosted = o.runner === 'hosted';
-  const runtime = hosted ? 'docker' : 'host';
+  const image = o.kmatrix.kind === 'image' ? o.kmatrix.image : null;
+  // An image that holds kmatrix and the toolchains is the job's container: builds run on its toolchain.
+  const runtime = hosted && !image ? 'docker' : 'host';
+  const install = installLines(o.kmatrix, (bin) => `echo "${bin}" >> "$GITHUB_PATH"`);
   const setup = [
     { uses: 'actions/checkout@v4', with: { 'fetch-depth': 1 } },
-    { uses: 'actions/setup-node@v4', with: { 'node-version': '20' } },
-    { name: 'install kmatrix', run: 'npm install -g "$KMATRIX_VERSION"' },
+    ...(install.length
+      ? [
+          { uses: 'actions/setup-node@v4', with: { 'node-version': '20' } },
+          { name: 'install kmatrix (pinned, checked)', run: install.join('\n') },
+        ]
+      : []),
   ];
-  const env: Record<string, string> = { KMATRIX_VERSION: o.kmatrix };
-  if (o.matrix) env['KMATRIX_MATRIX'] = o.matrix;
+  const container = image ? { container: { image } } : {};
+  const env: Record<string, string> = { ...installVariables(o.kmatrix) };
   const workflow = {
     name: 'kmatrix',
     on: { schedule: [{ cron: '0 2 * * *' }], workflow_dispatch: null },
     permissions: { contents: 'read' },
     concurrency: { group: 'kmatrix-${{ github.ref }}', 'cancel-in-progress': false },
-    env,
+    ...(Object.keys(env).length ? { env } : {}),
     jobs: {
       shard: {
         name: `shard \${{ matrix.shard }}/${n}`,
         // Self-hosted: one runner per shard (label kmatrix-shard-I) keeps that shard's warm O= dirs and ccache.
         'runs-on': hosted ? 'ubuntu-24.04' : ['self-hosted', 'linux', 'kmatrix-shard-${{ matrix.shard }}'],
+        ...container,
         'timeout-minutes': 360,
         strategy: { 'fail-fast': false, matrix: { shard: Array.from({ length: n }, (_, i) => i + 1) } },
         steps: [
           ...setup,
-          hosted
+          hosted && !image
             ? { name: 'build image (docker/Dockerfile)', run: 'kmatrix image build --runtime docker --dockerfile' }
             : { name: 'check the toolchain', run: `kmatrix doctor --runtime host --tree .${matrixArg(o)}` },
           {
@@ -55,6 +64,7 @@ export function githubWorkflow(o: CiOptions, version: string): string {
         needs: 'shard',
         if: '${{ !cancelled() }}',
         'runs-on': hosted ? 'ubuntu-24.04' : ['self-hosted', 'linux'],
+        ...container,
         'timeout-minutes': 60,
         steps: [
           ...setup,

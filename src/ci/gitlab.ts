@@ -1,16 +1,24 @@
 /** GitLab CI pipeline: `parallel: N` shard jobs, then a merge job that compares and publishes (pure). */
 import { stringify } from 'yaml';
+import { installLines, installVariables } from './install.js';
 import { aptInstall, header, matrixArg, type CiOptions } from './options.js';
 
 /** Render the GitLab CI file (include it from `.gitlab-ci.yml` with `include: local:`). */
 export function gitlabPipeline(o: CiOptions, version: string): string {
-  const variables: Record<string, string> = { KMATRIX_VERSION: o.kmatrix, GIT_DEPTH: '1' };
+  const variables: Record<string, string> = { ...installVariables(o.kmatrix), GIT_DEPTH: '1' };
   if (o.matrix) variables['KMATRIX_MATRIX'] = o.matrix;
-  // The job's container is the build environment: the image's Debian suite plus docker/packages.txt,
-  // and kmatrix builds with `--runtime host` inside it (no container engine needed in the job).
+  // The job's container is the build environment: the image's Debian suite plus docker/packages.txt (or an image
+  // that already holds kmatrix and the toolchains), and kmatrix builds with `--runtime host` inside it.
+  // Self-hosted (a shell runner tagged kmatrix): the machine's toolchain, and its kmatrix cache (~/.cache/kmatrix:
+  // worktree, warm O= dirs, ccache) stays on the machine between pipelines.
   const hosted = o.runner === 'hosted';
-  const install = [...(hosted ? [aptInstall(o)] : []), 'npm install -g "$KMATRIX_VERSION"'];
-  const base = hosted ? { image: o.image } : { tags: ['kmatrix'] };
+  const image = o.kmatrix.kind === 'image' ? o.kmatrix.image : o.image;
+  const install = [...(hosted && o.kmatrix.kind !== 'image' ? [aptInstall(o)] : []), ...installLines(o.kmatrix, (bin) => `export PATH="${bin}:$PATH"`)];
+  const base = hosted ? { image } : { tags: ['kmatrix'] };
+  // Hosted runners start empty: each shard keeps its ccache in the GitLab cache (per shard index, so a cell's
+  // objects come back to the shard that builds it every night).
+  const shardCache = hosted ? { cache: { key: 'kmatrix-ccache-$CI_NODE_INDEX-of-$CI_NODE_TOTAL', paths: ['.kmatrix-cache/ccache/'], when: 'always' } } : {};
+  const shardVars = hosted ? { variables: { KMATRIX_CACHE: '$CI_PROJECT_DIR/.kmatrix-cache' } } : {};
   const pipeline = {
     stages: ['build', 'report'],
     variables,
@@ -19,7 +27,9 @@ export function gitlabPipeline(o: CiOptions, version: string): string {
       ...base,
       parallel: o.shards,
       timeout: '6h',
-      before_script: install,
+      ...shardVars,
+      ...shardCache,
+      ...(install.length ? { before_script: install } : {}),
       script: [
         // --shard alone reads CI_NODE_INDEX/CI_NODE_TOTAL (1-based) that `parallel` sets.
         `kmatrix run "$CI_COMMIT_SHA" --tree .${matrixArg(o)} --shard --runtime host --db "kmatrix-shard/shard-$CI_NODE_INDEX/kmatrix.db"`,
@@ -32,8 +42,10 @@ export function gitlabPipeline(o: CiOptions, version: string): string {
       needs: [{ job: 'kmatrix-shard', artifacts: true }],
       when: 'always',
       timeout: '1h',
-      cache: { key: 'kmatrix-results', paths: ['kmatrix-results/'] },
-      before_script: ['npm install -g "$KMATRIX_VERSION"'],
+      // The merged store of every earlier pipeline: the next nightly compares against the last one recorded.
+      // Saved whatever the verdict (a red nightly is still the latest result).
+      cache: { key: 'kmatrix-results', paths: ['kmatrix-results/'], when: 'always' },
+      ...(install.length ? { before_script: installLines(o.kmatrix, (bin) => `export PATH="${bin}:$PATH"`) } : {}),
       script: [
         'status=0',
         `kmatrix merge kmatrix-shard/shard-*/kmatrix.db --into kmatrix-results/kmatrix.db${matrixArg(o)} || status=$?`,

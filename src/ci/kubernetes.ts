@@ -5,23 +5,41 @@ import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolu
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { installLines, installVariables } from './install.js';
 import { aptInstall, header, matrixArg, type CiOptions } from './options.js';
 
 const LABELS = { 'app.kubernetes.io/name': 'kmatrix' };
 
+/** Debian packages and kmatrix, unless the image already holds both. */
+function setup(o: CiOptions): string[] {
+  return o.kmatrix.kind === 'image' ? [] : [aptInstall(o), ...installLines(o.kmatrix, (bin) => `export PATH="${bin}:$PATH"`)];
+}
+
+/**
+ * Fetch the pinned revision into `dir`, a repository only this pod uses (its own cache directory), and check it out.
+ * A pod killed mid-fetch leaves git's lock files; its replacement starts only once it is gone
+ * (`podReplacementPolicy: Failed`), so they are stale and removed.
+ */
+function fetchTree(dir: string): string[] {
+  return [
+    `git init -q ${dir}`,
+    `rm -f ${dir}/.git/index.lock ${dir}/.git/shallow.lock`,
+    `git -C ${dir} fetch -q --depth 1 "$KMATRIX_REPO" "$KMATRIX_REF"`,
+    `git -C ${dir} checkout -q --force --detach FETCH_HEAD`,
+  ];
+}
+
 /** The shell script a shard pod runs: fetch the tree into its persistent cache, build its shard, keep results. */
 function shardScript(o: CiOptions): string {
   return [
-    'set -u',
+    'set -eu',
     'shard=$((JOB_COMPLETION_INDEX + 1))',
     'out="/results/shards/shard-$shard"',
     'rm -rf "$out" && mkdir -p "$out"',
-    aptInstall(o),
-    'npm install -g "$KMATRIX_VERSION"',
-    // The tree lives in this shard's cache directory, so its worktree and O= dirs stay warm between nights.
-    'git init -q /cache/tree 2>/dev/null || true',
-    'git -C /cache/tree fetch -q --depth 1 "$KMATRIX_REPO" "$KMATRIX_REF"',
-    'git -C /cache/tree checkout -q --detach FETCH_HEAD',
+    ...setup(o),
+    // /cache is this shard index's own directory (subPathExpr shard-<index>): its tree, worktree and O= dirs
+    // stay warm between nights and no other pod touches them.
+    ...fetchTree('/cache/tree'),
     'status=0',
     `kmatrix run HEAD --tree /cache/tree${matrixArg(o)} --shard --runtime host --db "$out/kmatrix.db" || status=$?`,
     'echo "$status" > "$out/exit-code"',
@@ -32,11 +50,10 @@ function shardScript(o: CiOptions): string {
 /** The merge pod's script: merge every shard there is, compare with the previous nightly, write the reports. */
 function mergeScript(o: CiOptions): string {
   return [
-    'set -u',
-    'npm install -g "$KMATRIX_VERSION"',
-    'git init -q /results/tree 2>/dev/null || true',
-    'git -C /results/tree fetch -q --depth 1 "$KMATRIX_REPO" "$KMATRIX_REF"',
-    'git -C /results/tree checkout -q --detach FETCH_HEAD',
+    'set -eu',
+    ...setup(o),
+    // Only the merge pod uses /results/tree (one merge Job at a time, its replacement after it is gone).
+    ...fetchTree('/results/tree'),
     'status=0',
     `kmatrix merge /results/shards/shard-*/kmatrix.db --into /results/merged/kmatrix.db${matrixArg(o)} || status=$?`,
     `kmatrix nightly --ref HEAD --no-build --tree /results/tree${matrixArg(o)} --runtime host --db /results/merged/kmatrix.db` +
@@ -48,7 +65,7 @@ function mergeScript(o: CiOptions): string {
 /** Render the manifests (several YAML documents): volumes, RBAC for the merge job's wait, the shard Job, the merge Job. */
 export function kubernetesManifests(o: CiOptions, version: string): string {
   const env = [
-    { name: 'KMATRIX_VERSION', value: o.kmatrix },
+    ...Object.entries(installVariables(o.kmatrix)).map(([name, value]) => ({ name, value })),
     { name: 'KMATRIX_REPO', value: o.repo },
     { name: 'KMATRIX_REF', value: o.ref },
     { name: 'KMATRIX_SHARDS', value: String(o.shards) },
@@ -80,6 +97,9 @@ export function kubernetesManifests(o: CiOptions, version: string): string {
     metadata: { name: 'kmatrix-shards', labels: LABELS },
     spec: {
       completionMode: 'Indexed',
+      // A replacement pod (retry of a failed index) starts only once the old one is gone, so two pods never
+      // share an index's cache directory.
+      podReplacementPolicy: 'Failed',
       completions: o.shards,
       parallelism: o.shards,
       backoffLimit: o.shards,
@@ -90,7 +110,7 @@ export function kubernetesManifests(o: CiOptions, version: string): string {
           containers: [
             {
               name: 'shard',
-              image: o.image,
+              image: o.kmatrix.kind === 'image' ? o.kmatrix.image : o.image,
               command: ['/bin/bash', '-c', shardScript(o)],
               env: [
                 ...env,
@@ -119,6 +139,7 @@ export function kubernetesManifests(o: CiOptions, version: string): string {
     metadata: { name: 'kmatrix-merge', labels: LABELS },
     spec: {
       backoffLimit: 0,
+      podReplacementPolicy: 'Failed',
       template: {
         metadata: { labels: { ...LABELS, 'kmatrix/role': 'merge' } },
         spec: {
@@ -139,7 +160,7 @@ export function kubernetesManifests(o: CiOptions, version: string): string {
           containers: [
             {
               name: 'merge',
-              image: o.image,
+              image: o.kmatrix.kind === 'image' ? o.kmatrix.image : o.image,
               command: ['/bin/bash', '-c', mergeScript(o)],
               env: env.map((e) => (e.name === 'KMATRIX_MATRIX' ? { ...e, value: `/results/tree/${o.matrix}` } : e)),
               volumeMounts: [{ name: 'results', mountPath: '/results' }],

@@ -1,5 +1,6 @@
 /** What every CI generator needs, the engines' limits, and the shared header (pure). */
 import { MAX_SHARDS } from '../matrix/shard.js';
+import type { KmatrixSource } from './install.js';
 
 /** The engines kmatrix writes configurations for. */
 export const ENGINES = ['github', 'gitlab', 'kubernetes'] as const;
@@ -23,8 +24,8 @@ export interface CiOptions {
   shards: number;
   /** Matrix file as the jobs see it (relative to the kernel checkout), or null for kmatrix's default matrix. */
   matrix: string | null;
-  /** npm spec the jobs install (`kmatrix@0.1.0`). */
-  kmatrix: string;
+  /** Where jobs get kmatrix (a checked tarball, a git commit, or an image by digest). */
+  kmatrix: KmatrixSource;
   /** `hosted`: the build image from docker/ on the engine's container runtime; `self-hosted`: the machine's toolchain, warm dirs kept. */
   runner: 'hosted' | 'self-hosted';
   /** Debian packages of docker/packages.txt (installed into the job image where kmatrix runs `--runtime host`). */

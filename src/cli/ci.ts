@@ -1,8 +1,10 @@
 /** `kmatrix ci github|gitlab|kubernetes --shards N`: write (or --check) a sharded CI configuration. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { renderCi } from '../ci/index.js';
+import { kmatrixSource, sha512Hex, type KmatrixSource } from '../ci/install.js';
 import { DEFAULT_OUTPUT, ENGINES, SHARD_LIMITS, type CiOptions, type Engine } from '../ci/options.js';
 import { InputError } from '../errors.js';
 import { loadMatrix } from '../matrix/load.js';
@@ -24,6 +26,8 @@ export interface CiFlags {
   runner: 'hosted' | 'self-hosted';
   matrix?: string;
   kmatrix?: string;
+  kmatrixIntegrity?: string;
+  kmatrixImage?: string;
   image: string;
   repo?: string;
   ref: string;
@@ -45,6 +49,8 @@ function commandLine(engine: Engine, f: CiFlags): string {
   if (f.runner !== 'hosted') parts.push(`--runner ${f.runner}`);
   if (f.matrix) parts.push(`--matrix ${shq(f.matrix)}`);
   if (f.kmatrix) parts.push(`--kmatrix ${shq(f.kmatrix)}`);
+  if (f.kmatrixIntegrity) parts.push(`--kmatrix-integrity ${shq(f.kmatrixIntegrity)}`);
+  if (f.kmatrixImage) parts.push(`--kmatrix-image ${shq(f.kmatrixImage)}`);
   if (engine !== 'github' && f.image !== DEFAULT_JOB_IMAGE) parts.push(`--image ${shq(f.image)}`);
   if (engine === 'kubernetes') parts.push(`--repo ${shq(f.repo ?? '')}`, `--ref ${shq(f.ref)}`);
   if (f.output && f.output !== '-' && f.output !== DEFAULT_OUTPUT[engine]) parts.push(`-o ${shq(f.output)}`);
@@ -85,7 +91,7 @@ export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
     engine,
     shards,
     matrix: f.matrix ?? null,
-    kmatrix: f.kmatrix ?? `kmatrix@${TOOL_VERSION}`,
+    kmatrix: installSource(f),
     runner: f.runner,
     packages: currentPackages().packages,
     image: f.image,
@@ -116,6 +122,22 @@ export function ciCommand(engineArg: string, f: CiFlags): CommandResult {
   return { code: CODES.OK, stdout: '', stderr: `kmatrix: wrote ${out} (${engine}, ${shards} shard(s))\n` };
 }
 
+/**
+ * The install source of the flags. A tarball path that exists here (a file committed beside the pipeline) is
+ * hashed: without --kmatrix-integrity its sha512 is written into the file (and --check notices when it changes),
+ * with it the two must agree.
+ */
+function installSource(f: CiFlags): KmatrixSource {
+  const spec = f.kmatrix;
+  const local = spec !== undefined && /\.(tgz|tar\.gz)$/.test(spec) && !/^[a-z+]+:/.test(spec) && existsSync(spec) && statSync(spec).isFile();
+  if (!local) return kmatrixSource(spec, f.kmatrixIntegrity, f.kmatrixImage);
+  const have = createHash('sha512').update(readFileSync(spec)).digest('hex');
+  if (f.kmatrixIntegrity !== undefined && sha512Hex(f.kmatrixIntegrity) !== have) {
+    throw new InputError('--kmatrix-integrity', null, null, `does not match ${spec} (its sha512 is ${have})`);
+  }
+  return kmatrixSource(spec, f.kmatrixIntegrity ?? have, f.kmatrixImage);
+}
+
 /** 1-based number of the first line where two texts differ. */
 function firstDiff(a: string, b: string): number {
   const x = a.split('\n');
@@ -136,7 +158,9 @@ export function registerCiCommand(program: Command): void {
     .option('--check', 'exit 1 when the file differs from what would be generated (for a lint job)')
     .addOption(new Option('--runner <kind>', 'hosted: build image from docker/ (GitHub) or the job image + packages; self-hosted: the machine toolchain, shards pinned to runners').choices(['hosted', 'self-hosted']).default('hosted'))
     .option('--matrix <file>', 'matrix file, relative to the kernel repository (default: kmatrix\'s default matrix)')
-    .option('--kmatrix <spec>', `npm spec the jobs install (default: kmatrix@${TOOL_VERSION})`)
+    .option('--kmatrix <source>', 'where jobs get kmatrix: a tarball made by `npm pack` (path in the repository or URL) or registry name@x.y.z, both with their sha512; or git+https://…#<full commit id>')
+    .option('--kmatrix-integrity <sha512>', "the tarball's sha512 (npm's sha512-<base64> or sha512sum's hex); computed for a tarball path that exists here")
+    .option('--kmatrix-image <image@digest>', 'a job image by digest that already holds kmatrix and the toolchains (no install step)')
     .option('--image <image>', 'job image for GitLab and Kubernetes', DEFAULT_JOB_IMAGE)
     .option('--repo <url>', 'kubernetes: git URL of the kernel tree the pods clone')
     .option('--ref <rev>', 'kubernetes: revision to build (pin a commit so every pod builds the same one)', 'master')

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fakeTree } from '../helpers/fake-tree.js';
+import { copyBinding, packCheckout } from '../helpers/pack.js';
 import { ROOT, tempDir } from '../helpers/replay.js';
 
 /**
@@ -34,29 +35,14 @@ describe('npm pack → install → run from an empty directory', () => {
 
   beforeAll(() => {
     mkdirSync(empty, { recursive: true });
-    const checkout = join(tmp, 'checkout');
-    const tracked = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-    for (const f of tracked.filter((x) => existsSync(join(ROOT, x)))) {
-      mkdirSync(dirname(join(checkout, f)), { recursive: true });
-      cpSync(join(ROOT, f), join(checkout, f));
-    }
-    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
-    expect(existsSync(join(checkout, 'dist'))).toBe(false);
-    const out = execFileSync('npm', ['pack', '--pack-destination', tmp, '--json'], { cwd: checkout, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const info = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0]!;
-    tarball = join(tmp, info.filename);
-    files = info.files.map((f) => f.path);
+    const p = packCheckout(tmp);
+    tarball = p.tarball;
+    files = p.files;
     execFileSync('npm', ['install', '-g', '--prefer-offline', '--loglevel=error', tarball], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const installed = join(prefix, 'lib/node_modules/kmatrix');
-    const sqlite = 'node_modules/better-sqlite3';
-    const versionOf = (dir: string) => (JSON.parse(readFileSync(join(dir, sqlite, 'package.json'), 'utf8')) as { version: string }).version;
-    if (versionOf(installed) === versionOf(ROOT)) {
-      const binding = join(sqlite, 'build/Release/better_sqlite3.node');
-      mkdirSync(join(installed, binding, '..'), { recursive: true });
-      copyFileSync(join(ROOT, binding), join(installed, binding));
-    } else {
-      execFileSync('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts', '--loglevel=error'], { cwd: installed, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    }
+    const versionOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string }).version;
+    if (versionOf(installed) === versionOf(ROOT)) copyBinding(installed);
+    else execFileSync('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts', '--loglevel=error'], { cwd: installed, env, stdio: ['ignore', 'pipe', 'pipe'] });
   }, 900_000);
 
   it('the tarball ships dist/ and what the CLI reads at run time, and no tests or sources', () => {

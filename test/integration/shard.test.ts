@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CLI, cli, replayTree, ROOT, tempDir } from '../helpers/replay.js';
+import { storeResults } from '../helpers/store.js';
 
 /**
  * Sharding on real builds of the replay tree (default matrix, default container runtime, warm build
@@ -26,22 +27,7 @@ function start(args: string[]) {
   return { pid: p.pid!, kill: (s: NodeJS.Signals) => p.kill(s), done };
 }
 
-/** What must be equal between stores: per (commit, cell) the status, stage, toolchain identity and fingerprints. */
-function results(path: string) {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db
-      .prepare(
-        `SELECT b.commit_sha AS sha, c.name AS cell, c.config_hash AS hash, b.status, b.stage, b.exit_code AS exitCode,
-                b.runtime, b.image, b.toolchain,
-                (SELECT group_concat(fingerprint, ' ') FROM (SELECT fingerprint FROM diagnostics d WHERE d.build_id = b.id ORDER BY fingerprint)) AS fps
-         FROM builds b JOIN cells c ON c.id = b.cell_id ORDER BY b.commit_sha, c.name`,
-      )
-      .all();
-  } finally {
-    db.close();
-  }
-}
+const results = (path: string) => storeResults(path);
 
 /** Row counts of every table (a no-op merge leaves them all unchanged). */
 function counts(path: string) {

