@@ -101,6 +101,8 @@ interface Case {
   store?: () => { db: string; dir: string };
 }
 
+/** A pinned install source for `kmatrix ci`, so that the flag under test is what gets refused. */
+const PINNED_IMAGE = `registry.example.invalid/kmatrix@sha256:${'c'.repeat(64)}`;
 const run = (...extra: string[]) => (db: string) => ['run', '--runtime', 'host', '--tree', tree, '--db', db, ...extra];
 
 const CASES: Case[] = [
@@ -303,9 +305,9 @@ describe('hostile paths: exit 2 naming the flag and the file, nothing created, n
   const aFile = join(work, 'a-file');
   writeFileSync(aFile, 'x');
   const PATHS: { name: string; args: () => string[]; says: RegExp; absent?: () => string }[] = [
-    { name: 'ci -o under a file', args: () => ['ci', 'github', '--shards', '2', '-o', join(aFile, 'x.yml')], says: /-o: .*a-file\/x\.yml: .*a-file is a file, not a directory/ },
-    { name: 'ci -o under /proc (a recursive mkdir there spins forever)', args: () => ['ci', 'github', '--shards', '2', '-o', '/proc/self/kmatrix-a/b/x.yml'], says: /-o: \/proc\/self\/kmatrix-a\/b\/x\.yml: not writable \(EPERM on \/proc\/self\)/ },
-    { name: 'ci --check -o /dev/zero', args: () => ['ci', 'github', '--shards', '2', '--check', '-o', '/dev/zero'], says: /-o: \/dev\/zero: is not a regular file/ },
+    { name: 'ci -o under a file', args: () => ['ci', 'github', '--shards', '2', '--kmatrix-image', PINNED_IMAGE, '-o', join(aFile, 'x.yml')], says: /-o: .*a-file\/x\.yml: .*a-file is a file, not a directory/ },
+    { name: 'ci -o under /proc (a recursive mkdir there spins forever)', args: () => ['ci', 'github', '--shards', '2', '--kmatrix-image', PINNED_IMAGE, '-o', '/proc/self/kmatrix-a/b/x.yml'], says: /-o: \/proc\/self\/kmatrix-a\/b\/x\.yml: not writable \(EPERM on \/proc\/self\)/ },
+    { name: 'ci --check -o /dev/zero', args: () => ['ci', 'github', '--shards', '2', '--kmatrix-image', PINNED_IMAGE, '--check', '-o', '/dev/zero'], says: /-o: \/dev\/zero: is not a regular file/ },
     {
       name: 'shards --weights -o under a file',
       args: () => ['shards', '--weights', '--db', existingStore().db, '-o', join(aFile, 'w.json')],

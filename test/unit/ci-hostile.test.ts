@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { ciCommand, type CiFlags } from '../../src/cli/ci.js';
 import { InputError } from '../../src/errors.js';
 
-const flags = (o: Partial<CiFlags> = {}): CiFlags => ({ shards: 2, runner: 'hosted', image: 'node:20-bookworm', ref: 'master', output: '-', ...o });
+/** A pinned install source, so that the flag under test is what gets refused. */
+const PINNED_IMAGE = `registry.example.invalid/kmatrix@sha256:${'c'.repeat(64)}`;
+const flags = (o: Partial<CiFlags> = {}): CiFlags => ({ shards: 2, runner: 'hosted', image: 'node:20-bookworm', ref: 'master', output: '-', kmatrixImage: PINNED_IMAGE, ...o });
 
 describe('a C1 line break (NEL, U+0085) in a kmatrix ci value', () => {
   // YAML 1.1 (PyYAML, go-yaml as kubectl uses it) ends a line at NEL: in the header comment it starts a key of its own.
