@@ -128,7 +128,7 @@ const range = all.slice(all.length - K);
 const warm = all[all.length - K - 1];
 const { loadMatrix } = await import(join(ROOT, 'dist', 'matrix', 'load.js'));
 const { renderFragment } = await import(join(ROOT, 'dist', 'matrix', 'fragment.js'));
-const { WARM_BUILDS_PER_CPU } = await import(join(ROOT, 'dist', 'pipeline.js'));
+const { WARM_BUILDS_PER_CPU } = await import(join(ROOT, 'dist', 'pipeline', 'run.js'));
 const matrix = loadMatrix(join(ROOT, 'matrix', 'zsmalloc-arm.yaml'));
 const cells = matrix.cells.slice(0, C);
 const cellGlob = cells.map((c) => c.name).join(',');

@@ -1,7 +1,7 @@
 /** Stable identity of a diagnostic across line shifts, worktree locations and quote styles. */
 import { createHash } from 'node:crypto';
 import type { DiagnosticKind } from './types.js';
-import { relativiseText } from './paths.js';
+import { relativiseText } from './tree-paths.js';
 
 /** Normalise a message for fingerprinting: quotes unified, paths relative, numbers of lines/offsets dropped. */
 export function normaliseMessage(message: string, roots: readonly string[] = []): string {

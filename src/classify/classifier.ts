@@ -3,7 +3,7 @@ import type { Diagnostic } from '../types.js';
 import { KIND_UNITS } from './kinds/index.js';
 import { emptyLogDraft } from './kinds/infra.js';
 import { cutFailure, isMakeCascade, makeError, safetyNet } from './kinds/make-error.js';
-import { normaliseRoots, relativePath } from '../paths.js';
+import { normaliseRoots, relativePath } from '../tree-paths.js';
 import { cleanLine, detectPrefixes, stripPrefixes, tailIndent, type PrefixPlan } from './prefix.js';
 import { defaultFingerprint, type Draft, type Follow, type KindUnit, type LineContext } from './unit.js';
 

@@ -7,7 +7,7 @@ import { splitLines } from './lines.js';
 export { LogClassifier, type ClassifyOptions } from './classifier.js';
 export { buildStatus, type StatusInput } from './status.js';
 export { fingerprint, normaliseMessage } from '../fingerprint.js';
-export { relativePath, KERNEL_TOP_DIRS } from '../paths.js';
+export { relativePath, KERNEL_TOP_DIRS } from '../tree-paths.js';
 export { KIND_UNITS, KIND_INFO, INFRA_KINDS, KIND_STAGE, STAGE_ORDER } from './kinds/index.js';
 export type { Located } from './classifier.js';
 export { decodeLog, openLog } from './decode.js';

@@ -1,6 +1,6 @@
 /** A finished build's raw result (build/) → its BuildOutcome: the log classified, infra faults named, the status decided. */
 import { statfsSync } from 'node:fs';
-import type { BuildOutcome, RawBuild } from '../build/build.js';
+import type { BuildOutcome, RawBuild } from '../kbuild/build.js';
 import { fingerprint } from '../fingerprint.js';
 import type { Diagnostic } from '../types.js';
 import { classifyFile } from './index.js';

@@ -1,7 +1,7 @@
 /** The contract of one diagnostic-kind unit: recognise a line, parse it, fingerprint it. */
 import type { BuildStage, Diagnostic, DiagnosticKind, Severity } from '../types.js';
 import { fingerprint } from '../fingerprint.js';
-import { relativePath } from '../paths.js';
+import { relativePath } from '../tree-paths.js';
 
 /** A diagnostic before it is fingerprinted. */
 export type Draft = Omit<Diagnostic, 'fingerprint'>;

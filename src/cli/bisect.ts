@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { commonGitDir, resolveRevisions } from '../build/git.js';
+import { commonGitDir, resolveRevisions } from '../workspace/git.js';
 import { candidateList, runBisect, startBisect, type BisectOutcome } from '../compare/bisect.js';
 import { parseMatch, targetHits } from '../compare/bisect-target.js';
 import { renderBisectText } from '../report/bisect-text.js';
@@ -13,7 +13,7 @@ import type { Cell } from '../matrix/load.js';
 import { bisectSteps, loadBisect, type BisectRow, type StepRow } from '../store/bisects.js';
 import { checkStorePath, openStore, type Store } from '../store/db.js';
 import { loadBuild, storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, failure, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, failure, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './command.js';
 import { selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 

@@ -4,11 +4,11 @@ import { ensureBuilds } from '../compare/builds.js';
 import { checkExitCode, checkSeries, newErrors, resolveSeries, touchedLines, type PatchInput } from '../compare/check.js';
 import { buildReproducer } from '../report/enrich.js';
 import { UsageError } from '../errors.js';
-import { commonGitDir } from '../build/git.js';
+import { commonGitDir } from '../workspace/git.js';
 import { checkStorePath } from '../store/db.js';
 import { checkJson, renderCheckMarkdown, renderCheckText, type Reproducers } from '../report/check-report.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, failure, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, failure, paths, runAction, usage, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './command.js';
 import { addShardOptions, selectCells } from './options.js';
 import { checkKernelCommits } from './preflight.js';
 

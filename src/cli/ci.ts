@@ -15,7 +15,7 @@ import { TOOL_VERSION } from '../version.js';
 
 /** Largest CI file --check reads (a generated file is a few kB; a device or a huge file is refused, not read). */
 const MAX_CI_FILE = 4 * 1024 * 1024;
-import { CODES, emit, type CommandResult } from './compare-common.js';
+import { CODES, emit, type CommandResult } from './command.js';
 
 /** Flags of `kmatrix ci`. */
 export interface CiFlags {

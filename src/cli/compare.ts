@@ -1,6 +1,6 @@
 /** Registers the comparison and reporting commands: diff, nightly, report, log. */
 import type { Command } from 'commander';
-import type { CommandDeps } from './compare-common.js';
+import type { CommandDeps } from './command.js';
 import { registerDiffCommand } from './diff.js';
 import { registerLogCommand } from './log.js';
 import { registerNightlyCommand } from './nightly.js';

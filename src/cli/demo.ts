@@ -1,13 +1,13 @@
 /** `kmatrix demo`: prepare the replay tree and the image side by side, then run the matrix on its interesting commits. */
 import type { Command } from 'commander';
-import { cacheRoot } from '../build/paths.js';
+import { cacheRoot } from '../workspace/paths.js';
 import { demoCommits } from '../demo/commits.js';
 import { ensureReplayTree } from '../demo/replay.js';
 import type { Cell } from '../matrix/load.js';
-import { minutesAndSeconds } from '../pipeline/stages.js';
+import { minutesAndSeconds } from '../stage-text.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { checkStorePath } from '../store/db.js';
-import { paths, runtimeFor } from './compare-common.js';
+import { paths, runtimeFor } from './command.js';
 import { selectCells } from './options.js';
 import { addRunFlags, doRun, type RunFlags } from './run.js';
 import { interruptible } from './signals.js';

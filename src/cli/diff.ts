@@ -1,6 +1,6 @@
 /** `kmatrix diff A B`: per-cell transitions and per-diagnostic changes between two commits. */
 import type { Command } from 'commander';
-import { resolveRevisions } from '../build/git.js';
+import { resolveRevisions } from '../workspace/git.js';
 import { ensureBuilds } from '../compare/builds.js';
 import { diffBuilds, diffExitCode } from '../compare/diff.js';
 import { compareToolchains, splitCellName, toolchainExitCode } from '../compare/toolchains.js';
@@ -11,7 +11,7 @@ import { renderToolchainsText, toolchainsJson } from '../report/toolchains-text.
 import { buildReproducer } from '../report/enrich.js';
 import { InputError } from '../errors.js';
 import { storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './command.js';
 import { addShardOptions, selectCells, type CellOptions } from './options.js';
 import { preflight } from './preflight.js';
 

@@ -2,8 +2,8 @@ import { existsSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { execa } from 'execa';
-import { cacheRoot } from '../build/paths.js';
-import { commonGitDir, git } from '../build/git.js';
+import { cacheRoot } from '../workspace/paths.js';
+import { commonGitDir, git } from '../workspace/git.js';
 import { loadMatrix, type Cell } from '../matrix/load.js';
 import { toolchainCommands, versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
 import {

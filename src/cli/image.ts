@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { cacheRoot } from '../build/paths.js';
+import { cacheRoot } from '../workspace/paths.js';
 import { buildImage, DEFAULT_IMAGE, listImages } from '../runtime/image.js';
 import { resolveRuntime, RUNTIME_CHOICES, type RuntimeChoice, type RuntimeOverrides } from '../runtime/select.js';
 import { interruptible } from './signals.js';

@@ -1,14 +1,14 @@
 /** `kmatrix log REV CELL [--errors] [--context N]`: a stored build log, whole or as error excerpts. */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { resolveRevisions } from '../build/git.js';
+import { resolveRevisions } from '../workspace/git.js';
 import { diagnosticLine } from '../report/diagnostic.js';
 import { InputError } from '../errors.js';
 import { logExcerpts, readLog, renderExcerpts } from '../report/log-excerpt.js';
 import { openStore, type Store } from '../store/db.js';
 import { commitsByPrefix, findBuild } from '../store/queries.js';
-import { stageSummary } from '../pipeline/stages.js';
-import { addStoreFlags, CODES, emit, paths, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { stageSummary } from '../stage-text.js';
+import { addStoreFlags, CODES, emit, paths, type CommandDeps, type CommandResult, type StoreFlags } from './command.js';
 
 /** Flags of `kmatrix log`. */
 export interface LogFlags extends StoreFlags {

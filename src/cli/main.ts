@@ -6,7 +6,7 @@ import { registerBisectCommand } from './bisect.js';
 import { registerCheckCommand } from './check.js';
 import { registerCiCommand } from './ci.js';
 import { registerClassifyCommand } from './classify.js';
-import { CODES } from './compare-common.js';
+import { CODES } from './command.js';
 import { registerCompareCommands } from './compare.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDoctor } from './doctor.js';

@@ -9,7 +9,7 @@ import { checkOutputPath, makeParents, removeMadeDirs } from '../output-path.js'
 import { checkSources, mergeChecked, MergeRefused, peekStoreId, type MergeReport } from '../store/merge.js';
 import { cellWeights } from '../store/queries.js';
 import { TOOL_VERSION } from '../version.js';
-import { CODES, emit, failure, type CommandResult } from './compare-common.js';
+import { CODES, emit, failure, type CommandResult } from './command.js';
 import { DB_HELP, DEFAULT_MATRIX, defaultDb, positiveInt, selectCells, shardWeights, type CellOptions } from './options.js';
 
 /** Flags of `kmatrix merge`. */

@@ -11,7 +11,7 @@ import { renderHistoryHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderNightlyMarkdown } from '../report/markdown.js';
 import { nightlyJson, nightlyReport } from '../report/nightly-report.js';
-import { addStoreFlags, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, paths, runAction, withBuildContext, type CommandDeps, type CommandResult, type StoreFlags } from './command.js';
 import { selectCells } from './options.js';
 import { preflight } from './preflight.js';
 

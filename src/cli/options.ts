@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resultsRoot } from '../build/paths.js';
+import { resultsRoot } from '../workspace/paths.js';
 import { FragmentError, mergeFragments, parseFragment, type FragmentLine } from '../matrix/fragment.js';
 import { InputError } from '../errors.js';
 import { checkInputFile } from '../output-path.js';

@@ -1,5 +1,5 @@
 /** Checks a command makes before it writes anything (store, logs, worktrees): bad input is exit 2 with nothing written. */
-import { assertKernelTree, commonGitDir, resolveRevisions } from '../build/git.js';
+import { assertKernelTree, commonGitDir, resolveRevisions } from '../workspace/git.js';
 import { srcArch } from '../matrix/support.js';
 import type { Cell } from '../matrix/load.js';
 import { checkStorePath } from '../store/db.js';

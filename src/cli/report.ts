@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { commitInfo, resolveRevisions } from '../build/git.js';
+import { commitInfo, resolveRevisions } from '../workspace/git.js';
 import { historyBuild } from '../report/enrich.js';
 import { InputError } from '../errors.js';
 import { cellMatcher } from '../matrix/glob.js';
@@ -11,7 +11,7 @@ import { historyGrid, historyJson, renderHistoryText, type HistoryCommit } from 
 import { renderHistoryHtml } from '../report/html.js';
 import { openStore } from '../store/db.js';
 import { latestBuildsAt, recentCommits, storedCommit } from '../store/queries.js';
-import { addStoreFlags, CODES, emit, paths, type CommandDeps, type CommandResult, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, emit, paths, type CommandDeps, type CommandResult, type StoreFlags } from './command.js';
 import { DEFAULT_MATRIX, positiveInt } from './options.js';
 
 /** Flags of `kmatrix report`. */

@@ -1,6 +1,6 @@
 /** `kmatrix run`: build revisions × cells, record every build, print the grid (or JSON); also the run behind `demo`. */
 import type { Command } from 'commander';
-import { runMatrix } from '../pipeline.js';
+import { runMatrix } from '../pipeline/run.js';
 import { historyBuild } from '../report/enrich.js';
 import { historyGrid, renderHistoryText } from '../report/grid.js';
 import { buildJson, demoExitCode, exitCodeFor } from '../report/run-json.js';
@@ -8,7 +8,7 @@ import { HostRuntime } from '../runtime/host.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { openStore } from '../store/db.js';
 import { loadBuild, type LoadedBuild } from '../store/queries.js';
-import { addStoreFlags, CODES, paths, runtimeFor, type StoreFlags } from './compare-common.js';
+import { addStoreFlags, CODES, paths, runtimeFor, type StoreFlags } from './command.js';
 import { addShardOptions, selectCells, type CellOptions } from './options.js';
 import { preflight } from './preflight.js';
 import { interruptible } from './signals.js';

@@ -3,7 +3,7 @@
  * every step as it ends so an interrupted bisect resumes. The search is in bisect-search.ts, the verdicts in
  * bisect-target.ts, the records in store/bisects.ts.
  */
-import { git } from '../build/git.js';
+import { git } from '../workspace/git.js';
 import type { Cell } from '../matrix/load.js';
 import { bisectSteps, createBisect, fingerprintKind, loadBisect, recordStep, updateBisect, type BisectResultDoc, type BisectRow, type BisectState, type StepRow } from '../store/bisects.js';
 import { loadBuild, storedCommit, type LoadedBuild } from '../store/queries.js';

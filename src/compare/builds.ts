@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import type { Cell, Matrix } from '../matrix/load.js';
 import { versionPinProblem, type Toolchain } from '../matrix/toolchain.js';
-import { cellToolchainKey, runMatrix, runtimeOf, type RunOptions } from '../pipeline.js';
+import { cellToolchainKey, runMatrix, runtimeOf, type RunOptions } from '../pipeline/run.js';
 import { unidentified, type Runtime, type ToolchainIdentity } from '../runtime/runtime.js';
 import type { Store } from '../store/db.js';
 import { findBuild, loadBuild, type LoadedBuild } from '../store/queries.js';

@@ -1,5 +1,5 @@
 /** `kmatrix check`: what each patch of a series introduces, fixes and touches, over stored builds (pure) plus git I/O at the edges. */
-import { git } from '../build/git.js';
+import { git } from '../workspace/git.js';
 import { InputError } from '../errors.js';
 import type { BuildStatus, Diagnostic } from '../types.js';
 import { aggregateDiagnostics, diffCell, UNKNOWN_REASONS, type ComparableBuild } from './diff.js';

@@ -1,7 +1,7 @@
 /** Nightly: build a ref, compare with the last nightly of the matrix (or a baseline), record it (I/O orchestration). */
-import { commitInfo, resolveRevisions } from '../build/git.js';
+import { commitInfo, resolveRevisions } from '../workspace/git.js';
 import type { Cell } from '../matrix/load.js';
-import { cellToolchainKey } from '../pipeline.js';
+import { cellToolchainKey } from '../pipeline/run.js';
 import { lastNightly, nightlyBuilds, partialNightliesSince, recordNightly, storedCommit, type LoadedBuild } from '../store/queries.js';
 import { currentToolchains, ensureBuilds, sameToolchain, storedBuild, type BuildContext } from './builds.js';
 import { diffBuilds, regressionCells, unknownVerdict, type DiffResult } from './diff.js';

@@ -1,4 +1,4 @@
-import { git } from '../build/git.js';
+import { git } from '../workspace/git.js';
 
 /** A commit the demo builds, with why. */
 export interface DemoCommit {

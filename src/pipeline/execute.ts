@@ -5,10 +5,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { buildCell, type BuildOutcome } from '../build/build.js';
-import { checkoutWorktree } from '../build/git.js';
-import { acquireLock } from '../build/lock.js';
-import { buildDirName, cellSlug, type TreeSlot } from '../build/paths.js';
+import { buildCell, type BuildOutcome } from '../kbuild/build.js';
+import { checkoutWorktree } from '../workspace/git.js';
+import { acquireLock } from '../workspace/lock.js';
+import { buildDirName, cellSlug, type TreeSlot } from '../workspace/paths.js';
 import { classifyBuild } from '../classify/outcome.js';
 import type { Cell } from '../matrix/load.js';
 import { effectiveCpus } from '../runtime/cpus.js';

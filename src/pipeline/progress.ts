@@ -3,7 +3,7 @@ import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { Cell } from '../matrix/load.js';
 import type { CommitInfo } from '../types.js';
 import type { CommitState, RunBuild, RunEvent, RunOptions } from './run-types.js';
-import { stageSecs, stageSummary } from './stages.js';
+import { stageSecs, stageSummary } from '../stage-text.js';
 
 /** A run's display: feed it the run's events, close it when the run ends (`stopped`: the run did not reach every commit). */
 export interface RunDisplay {

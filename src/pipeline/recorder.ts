@@ -1,6 +1,6 @@
 /** A run's recorder: it alone writes the run's builds to the store, and knows which (commit, cell) has none and why. */
 import { existsSync, statSync } from 'node:fs';
-import type { BuildOutcome } from '../build/build.js';
+import type { BuildOutcome } from '../kbuild/build.js';
 import { fingerprint } from '../fingerprint.js';
 import type { Cell } from '../matrix/load.js';
 import type { ToolchainIdentity } from '../runtime/runtime.js';

@@ -1,5 +1,5 @@
 /** The vocabulary of one matrix run: its options, the builds it reports, its result and the events its display hears. */
-import type { BuildOutcome } from '../build/build.js';
+import type { BuildOutcome } from '../kbuild/build.js';
 import type { Cell, Matrix } from '../matrix/load.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Store } from '../store/db.js';

@@ -1,6 +1,6 @@
 /** Reproducers: the exact shell commands that rebuild one cell at one commit, on the host or in its container (pure). */
-import { makeArgv } from '../build/build.js';
-import { cellSlug } from '../build/paths.js';
+import { makeArgv } from '../kbuild/build.js';
+import { cellSlug } from '../workspace/paths.js';
 import { renderFragment } from '../matrix/fragment.js';
 import type { Cell } from '../matrix/load.js';
 import { isAllConfigTarget } from '../matrix/support.js';

@@ -1,5 +1,5 @@
 /** What `run` and `classify` print besides the grid: the exit code of a set of statuses and the `--json` shape of a build. */
-import { roundStages } from '../pipeline/stages.js';
+import { roundStages } from '../stage-text.js';
 import type { BuildStatus, CcacheStats, Diagnostic, StageTimes } from '../types.js';
 
 /** The minimum `run --json` needs from a build. */

@@ -220,7 +220,7 @@ export function onPath(bin: string, path = process.env['PATH'] ?? ''): boolean {
 /**
  * For a linked git worktree (`.git` is a file), the git dir it points to (the repository's common dir), read from
  * that file and mounted read-only so `git` in the kernel's setlocalversion sees the same repo; null otherwise.
- * (build/git.ts's commonGitDir is another question: a tree's identity, asked of git, for any checkout.)
+ * (workspace/git.ts's commonGitDir is another question: a tree's identity, asked of git, for any checkout.)
  */
 export function linkedWorktreeGitDir(worktree: string): string | null {
   const dotGit = join(worktree, '.git');

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { BuildOutcome } from '../build/build.js';
+import type { BuildOutcome } from '../kbuild/build.js';
 import { checkOutputPath, makeParents } from '../output-path.js';
 import type { BuildKey, CcacheStats, CommitInfo, Diagnostic, RunStage, StageTimes, ToolchainUsed } from '../types.js';
 import { MIGRATIONS } from './migrations.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildDirName, cellSlug } from '../../src/build/paths.js';
+import { buildDirName, cellSlug } from '../../src/workspace/paths.js';
 import { renderFragment } from '../../src/matrix/fragment.js';
 import type { Cell } from '../../src/matrix/load.js';
 import type { ExecResult, ExecSpec, Runtime } from '../../src/runtime/runtime.js';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cacheRoot } from '../../src/build/paths.js';
+import { cacheRoot } from '../../src/workspace/paths.js';
 import { demoCommits, type DemoCommit } from '../../src/demo/commits.js';
 import { ensureReplayTree } from '../../src/demo/replay.js';
 import { expectCheckoutUntouchedSync } from './checkout.js';

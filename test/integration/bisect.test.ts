@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { bisectCommand as bisectRaw, type BisectDeps, type BisectFlags } from '../../src/cli/bisect.js';
 import { nightlyCommand as nightlyRaw } from '../../src/cli/nightly.js';
 import { guarded } from '../helpers/checkout.js';
-import { git } from '../../src/build/git.js';
+import { git } from '../../src/workspace/git.js';
 import type { BisectResultDoc } from '../../src/store/bisects.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';

@@ -8,7 +8,7 @@ import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheRoot } from '../../src/build/paths.js';
+import { cacheRoot } from '../../src/workspace/paths.js';
 import { expectCheckoutUntouchedSync } from '../helpers/checkout.js';
 import { CLI, cli, replayTree, ROOT, tempDir } from '../helpers/replay.js';
 

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCommand as checkRaw } from '../../src/cli/check.js';
 import { guarded } from '../helpers/checkout.js';
-import type { CommandDeps } from '../../src/cli/compare-common.js';
+import type { CommandDeps } from '../../src/cli/command.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { openStore } from '../../src/store/db.js';
 import { replayTree, ROOT, tempDir } from '../helpers/replay.js';

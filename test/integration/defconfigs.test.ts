@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commonGitDir, treeId } from '../../src/build/git.js';
-import { cacheRoot, treeSlot } from '../../src/build/paths.js';
+import { commonGitDir, treeId } from '../../src/workspace/git.js';
+import { cacheRoot, treeSlot } from '../../src/workspace/paths.js';
 import { loadMatrix, type Cell } from '../../src/matrix/load.js';
 import { resolveRuntime } from '../../src/runtime/select.js';
 import { cli, replayTree, ROOT, tempDir } from '../helpers/replay.js';

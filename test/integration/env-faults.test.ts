@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { commonGitDir, treeId } from '../../src/build/git.js';
-import { cacheRoot, treeSlot } from '../../src/build/paths.js';
+import { commonGitDir, treeId } from '../../src/workspace/git.js';
+import { cacheRoot, treeSlot } from '../../src/workspace/paths.js';
 import { cli, replayTree, ROOT, tempDir } from '../helpers/replay.js';
 
 /**

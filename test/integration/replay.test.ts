@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cacheRoot } from '../../src/build/paths.js';
+import { cacheRoot } from '../../src/workspace/paths.js';
 import { loadMatrix } from '../../src/matrix/load.js';
-import { runMatrix, type RunBuild } from '../../src/pipeline.js';
+import { runMatrix, type RunBuild } from '../../src/pipeline/run.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { buildDiagnostics, latestBuild, openStore } from '../../src/store/db.js';
 import type { BuildStatus } from '../../src/types.js';

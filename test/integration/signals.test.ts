@@ -2,9 +2,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { commonGitDir, treeId } from '../../src/build/git.js';
-import { acquireLock } from '../../src/build/lock.js';
-import { cacheRoot, treeSlot, type TreeSlot } from '../../src/build/paths.js';
+import { commonGitDir, treeId } from '../../src/workspace/git.js';
+import { acquireLock } from '../../src/workspace/lock.js';
+import { cacheRoot, treeSlot, type TreeSlot } from '../../src/workspace/paths.js';
 import { replayTree, tempDir } from '../helpers/replay.js';
 import { buildRows, buildStageLog, containersOf, findFiles, groupAlive, query, recordedGroup, startJob, until, type Job } from '../helpers/signals.js';
 

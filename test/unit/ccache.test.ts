@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCell } from '../../src/build/build.js';
-import { ccacheEnv, ccacheMakeVars, commonDir, parseStatsLog, pinnedBuildEnv } from '../../src/build/ccache.js';
+import { buildCell } from '../../src/kbuild/build.js';
+import { ccacheEnv, ccacheMakeVars, commonDir, parseStatsLog, pinnedBuildEnv } from '../../src/kbuild/ccache.js';
 import { DEFAULT_MATRIX } from '../../src/cli/options.js';
 import { loadMatrix } from '../../src/matrix/load.js';
 import type { ExecSpec, Runtime } from '../../src/runtime/runtime.js';

@@ -4,11 +4,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 /**
- * The folders of src/ in dependency order, which is the data flow matrix → kconfig → runtime → build → classify →
+ * The folders of src/ in dependency order, which is the data flow matrix → kconfig → runtime → workspace → kbuild → classify →
  * store → compare → report → cli: each may import only itself and the ones before it. `shared` is the top-level
- * vocabulary (types, errors, version, fingerprint, paths); `pipeline` is src/pipeline.ts (and src/pipeline/).
+ * vocabulary (types, errors, version, fingerprint, tree-paths, stage-text, …).
  */
-const LAYERS = ['shared', 'matrix', 'kconfig', 'runtime', 'build', 'classify', 'demo', 'store', 'pipeline', 'compare', 'report', 'ci', 'cli'];
+const LAYERS = ['shared', 'matrix', 'kconfig', 'runtime', 'workspace', 'kbuild', 'classify', 'demo', 'store', 'pipeline', 'compare', 'report', 'ci', 'cli'];
 
 const SRC = resolve(import.meta.dirname, '../../src');
 
@@ -20,10 +20,9 @@ function files(dir: string): string[] {
   });
 }
 
-/** The layer of a source file: its top folder, `pipeline` or `shared`. */
+/** The layer of a source file: its top folder, or `shared`. */
 function layerOf(file: string): string {
   const rel = relative(SRC, file);
-  if (rel === 'pipeline.ts') return 'pipeline';
   return rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : 'shared';
 }
 

@@ -6,20 +6,20 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { acquireLock } from '../../src/build/lock.js';
+import { acquireLock } from '../../src/workspace/lock.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** src/build/lock.ts as plain JS in `dir` (child processes run the real module, not a copy of its logic). */
+/** src/workspace/lock.ts as plain JS in `dir` (child processes run the real module, not a copy of its logic). */
 function compiledLock(dir: string): string {
   const sqlite = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('better-sqlite3')).href;
-  for (const f of ['build/lock', 'runtime/process']) {
+  for (const f of ['workspace/lock', 'runtime/process']) {
     const src = readFileSync(join(ROOT, 'src', `${f}.ts`), 'utf8');
     const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
     mkdirSync(join(dir, dirname(f)), { recursive: true });
     writeFileSync(join(dir, `${f}.js`), js.replace(`from 'better-sqlite3'`, `from '${sqlite}'`));
   }
-  return join(dir, 'build/lock.js');
+  return join(dir, 'workspace/lock.js');
 }
 
 /** A child that takes the lock `rounds` times, marking entry and exit in `log`; with hold=true it keeps the lock until killed. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { cacheRoot, resultsRoot } from '../../src/build/paths.js';
+import { cacheRoot, resultsRoot } from '../../src/workspace/paths.js';
 import { defaultDb } from '../../src/cli/options.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
 

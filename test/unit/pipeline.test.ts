@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { splitJobs, warmBuildDir } from '../../src/pipeline.js';
+import { splitJobs, warmBuildDir } from '../../src/pipeline/run.js';
 
 describe('splitJobs', () => {
   it('cold build dirs: each make gets at least two jobs and the machine is never oversubscribed', () => {

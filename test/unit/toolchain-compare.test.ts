@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkSeries, type PatchInput } from '../../src/compare/check.js';
 import { diffBuilds, diffCell, diffExitCode, type ComparableBuild } from '../../src/compare/diff.js';
 import { cellToolchains, compareToolchainCell, compareToolchains, sameProblem, splitCellName, toolchainExitCode } from '../../src/compare/toolchains.js';
-import { buildDirName } from '../../src/build/paths.js';
+import { buildDirName } from '../../src/workspace/paths.js';
 import { diffCommand, toolchainCells, toolchainPair } from '../../src/cli/diff.js';
 import { InputError } from '../../src/errors.js';
 import { loadMatrix, type Cell } from '../../src/matrix/load.js';

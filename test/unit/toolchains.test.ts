@@ -6,9 +6,9 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeArgv } from '../../src/build/build.js';
-import { ccacheMakeVars } from '../../src/build/ccache.js';
-import { buildDirName, cellSlug, treeSlot } from '../../src/build/paths.js';
+import { makeArgv } from '../../src/kbuild/build.js';
+import { ccacheMakeVars } from '../../src/kbuild/ccache.js';
+import { buildDirName, cellSlug, treeSlot } from '../../src/workspace/paths.js';
 import { oneCell } from '../../src/cli/bisect.js';
 import { selectCells } from '../../src/cli/options.js';
 import { InputError } from '../../src/errors.js';
@@ -23,7 +23,7 @@ import {
   versionPinProblem,
   type Toolchain,
 } from '../../src/matrix/toolchain.js';
-import { runMatrix } from '../../src/pipeline.js';
+import { runMatrix } from '../../src/pipeline/run.js';
 import { ContainerRuntime } from '../../src/runtime/container.js';
 import { HostRuntime } from '../../src/runtime/host.js';
 import { unidentified } from '../../src/runtime/runtime.js';

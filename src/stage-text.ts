@@ -1,5 +1,5 @@
 /** Where a build's time went, as short text for progress lines and `kmatrix log` (pure). */
-import type { CcacheStats, StageTimes } from '../types.js';
+import type { CcacheStats, StageTimes } from './types.js';
 
 /** Seconds of a minute or more as whole minutes and the rest, rounded to the second: 119.6 → [2, '00'] (never `1m60s`). */
 export function minutesAndSeconds(s: number): [number, string] {

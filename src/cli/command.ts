@@ -1,12 +1,12 @@
 /** Flags, runtime selection and signal handling shared by diff, nightly, report and log. */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { cacheRoot } from '../build/paths.js';
+import { cacheRoot } from '../workspace/paths.js';
 import { MissingBuildsError, usableIdentity, type BuildContext } from '../compare/builds.js';
 import { UsageError, type KmatrixError } from '../errors.js';
 import type { Cell, Matrix } from '../matrix/load.js';
 import type { Toolchain } from '../matrix/toolchain.js';
-import { runtimeOf, type RunOptions } from '../pipeline.js';
+import { runtimeOf, type RunOptions } from '../pipeline/run.js';
 import { ContainerRuntime } from '../runtime/container.js';
 import { ensureImage } from '../runtime/image.js';
 import type { Runtime, ToolchainIdentity } from '../runtime/runtime.js';

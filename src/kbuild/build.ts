@@ -25,7 +25,7 @@ import type { BuildStatus, CcacheStats, Diagnostic, RunStage, StageTimes } from 
 import { isAllConfigTarget, srcArch } from '../matrix/support.js';
 import { CCACHE_STATS_LOG, ccacheEnv, ccacheMakeVars, commonDir, pinnedBuildEnv, readStatsLog } from './ccache.js';
 import { applyFragment } from './config-file.js';
-import { git } from './git.js';
+import { git } from '../workspace/git.js';
 import { carriedTreeDigest, clearStamp, configDigest, kconfigKey, kconfigTreeLines, readStamp, stampHit, treeDigest, writeStamp, type KconfigStamp } from './kconfig-stamp.js';
 
 /** Everything one build of one cell at one commit needs. */

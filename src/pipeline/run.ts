@@ -1,20 +1,20 @@
 import { hostname } from 'node:os';
-import { commitInfo, commonGitDir, resolveRevisions, treeId } from './build/git.js';
-import { treeSlot } from './build/paths.js';
-import { runCommit, worktreeLock, type RunContext } from './pipeline/execute.js';
-import { runDisplay } from './pipeline/progress.js';
-import { createRecorder } from './pipeline/recorder.js';
-import { claimRun, recoverAbandonedRuns, releaseRun } from './pipeline/recover.js';
-import type { RunOptions, RunResult } from './pipeline/run-types.js';
-import { identifyToolchains } from './pipeline/toolchains.js';
-import { finishRun, startRun, type Store } from './store/db.js';
-import type { CommitInfo } from './types.js';
-import { TOOL_VERSION } from './version.js';
+import { commitInfo, commonGitDir, resolveRevisions, treeId } from '../workspace/git.js';
+import { treeSlot } from '../workspace/paths.js';
+import { runCommit, worktreeLock, type RunContext } from './execute.js';
+import { runDisplay } from './progress.js';
+import { createRecorder } from './recorder.js';
+import { claimRun, recoverAbandonedRuns, releaseRun } from './recover.js';
+import type { RunOptions, RunResult } from './run-types.js';
+import { identifyToolchains } from './toolchains.js';
+import { finishRun, startRun, type Store } from '../store/db.js';
+import type { CommitInfo } from '../types.js';
+import { TOOL_VERSION } from '../version.js';
 
-export { splitJobs, warmBuildDir, WARM_BUILDS_PER_CPU } from './pipeline/jobs.js';
-export { errorOutcome } from './pipeline/recorder.js';
-export type { MissingBuild, RunBuild, RunEvent, RunOptions, RunResult } from './pipeline/run-types.js';
-export { cellToolchainKey, runtimeOf } from './pipeline/toolchains.js';
+export { splitJobs, warmBuildDir, WARM_BUILDS_PER_CPU } from './jobs.js';
+export { errorOutcome } from './recorder.js';
+export type { MissingBuild, RunBuild, RunEvent, RunOptions, RunResult } from './run-types.js';
+export { cellToolchainKey, runtimeOf } from './toolchains.js';
 
 /**
  * Build every (revision × cell), recording each build in the store as soon as it ends. Like TuxMake's `Build.run()`:
