@@ -128,11 +128,50 @@ export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
+/** The matrix file being expanded: its path, content and YAML (for locating errors), and its parsed `fragments:` section. */
+interface Expansion {
+  file: string;
+  m: MatrixFile;
+  doc: Document;
+  lc: LineCounter;
+  named: Map<string, FragmentLine[]>;
+}
+
+/** What every config's cells share: the matrix's toolchains, whether cell names carry the toolchain, the names taken, the ad-hoc lines. */
+interface CellsShared {
+  toolchains: Map<string, Toolchain>;
+  multi: boolean;
+  seen: Set<string>;
+  extra: readonly FragmentLine[];
+}
+
+type ConfigDef = MatrixFile['configs'][string];
+
 /**
  * Expand a validated matrix file into cells (throws InputError for semantic problems). `extra` lines (ad-hoc
  * --kconfig-add) follow each config's own lines, before the variant's.
  */
 export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: LineCounter, extra: readonly FragmentLine[] = []): Cell[] {
+  const x: Expansion = { file, m, doc, lc, named: namedFragments(file, m, doc, lc) };
+  const toolchains = matrixToolchains(file, m, doc, lc);
+  // Several toolchains: the toolchain is part of every cell name (even of a config that builds with one of them).
+  const shared: CellsShared = { toolchains, multi: toolchains.size > 1, seen: new Set<string>(), extra };
+  const cells: Cell[] = [];
+  for (const [cname, cfg] of Object.entries(m.configs)) cells.push(...configCells(x, cname, cfg, shared));
+  if (cells.length === 0) {
+    throw errorAt(x, ['configs'], Object.keys(m.configs).length ? 'configs: the matrix expands to no cells' : 'configs: defines no config (the matrix expands to no cells)');
+  }
+  return cells;
+}
+
+/** An InputError located at the YAML node `path` names. */
+function errorAt(x: Expansion, path: (string | number)[], message: string): InputError {
+  const pos = locate(x.doc, x.lc, path);
+  return new InputError(x.file, pos.line, pos.column, message);
+}
+
+/** The `fragments:` section parsed, each fragment from its file or its inline lines. */
+function namedFragments(file: string, m: MatrixFile, doc: Document, lc: LineCounter): Map<string, FragmentLine[]> {
   const named = new Map<string, FragmentLine[]>();
   for (const [name, frag] of Object.entries(m.fragments)) {
     named.set(
@@ -142,111 +181,112 @@ export function expandMatrix(file: string, m: MatrixFile, doc: Document, lc: Lin
         : inlineLines(file, doc, lc, ['fragments', name, 'lines'], frag.lines ?? []),
     );
   }
-  const resolveNamed = (path: (string | number)[], names: string[]): FragmentLine[][] =>
-    names.map((n, i) => {
-      const lines = named.get(n);
-      if (lines) return lines;
-      if (/\.config$|\//.test(n)) return fileLines(file, doc, lc, [...path, i], n);
-      const pos = locate(doc, lc, [...path, i]);
-      throw new InputError(file, pos.line, pos.column, `unknown fragment '${n}' (known: ${[...named.keys()].join(', ') || 'none'})`);
-    });
+  return named;
+}
 
-  const toolchains = matrixToolchains(file, m, doc, lc);
-  // Several toolchains: the toolchain is part of every cell name (even of a config that builds with one of them).
-  const multi = toolchains.size > 1;
-  const cells: Cell[] = [];
-  const seen = new Set<string>();
-  for (const [cname, cfg] of Object.entries(m.configs)) {
-    const tcNames = cfg.toolchains ?? [...toolchains.keys()];
-    const tcs = tcNames.map((t, i) => {
-      const tc = toolchains.get(t);
-      const pos = () => locate(doc, lc, ['configs', cname, 'toolchains', i]);
-      if (!tc) {
-        const p = pos();
-        throw new InputError(file, p.line, p.column, `config '${cname}' names unknown toolchain '${t}' (known: ${[...toolchains.keys()].join(', ')})`);
-      }
-      if (tcNames.indexOf(t) !== i) {
-        const p = pos();
-        throw new InputError(file, p.line, p.column, `config '${cname}' names toolchain '${t}' twice`);
-      }
-      return tc;
-    });
-    const wanted = cfg.variants ?? Object.keys(m.variants);
-    const listPath = cfg.variants ? ['configs', cname, 'variants'] : ['configs', cname];
-    for (const [i, v] of cfg.exclude.entries()) {
-      if (!(v in m.variants)) {
-        const pos = locate(doc, lc, ['configs', cname, 'exclude', i]);
-        throw new InputError(file, pos.line, pos.column, `exclude names unknown variant '${v}' (known: ${Object.keys(m.variants).join(', ')})`);
-      }
-    }
-    const isFile = /[/]/.test(cfg.base) || /\.config$/.test(cfg.base);
-    const base = isFile ? resolve(dirname(file), cfg.base) : cfg.base;
-    if (isFile && !existsSync(base)) {
-      const pos = locate(doc, lc, ['configs', cname, 'base']);
-      throw new InputError(file, pos.line, pos.column, `base config file not found: ${cfg.base}`);
-    }
-    const configLines = mergeFragments([
-      ...resolveNamed(['configs', cname, 'fragments'], cfg.fragments),
-      inlineLines(file, doc, lc, ['configs', cname, 'config'], cfg.config),
-      extra,
-    ]);
-    for (const [i, vname] of wanted.entries()) {
-      const variant = m.variants[vname];
-      const pos = () => locate(doc, lc, cfg.variants ? [...listPath, i] : listPath);
-      if (!variant) {
-        const p = pos();
-        throw new InputError(file, p.line, p.column, `config '${cname}' names unknown variant '${vname}' (known: ${Object.keys(m.variants).join(', ')})`);
-      }
-      if (cfg.exclude.includes(vname)) continue;
-      const base0 = `${cname}/${vname}`;
-      if (seen.has(base0)) {
-        const p = pos();
-        throw new InputError(file, p.line, p.column, `duplicate cell '${base0}'`);
-      }
-      seen.add(base0);
-      const fragment = mergeFragments([
-        configLines,
-        ...resolveNamed(['variants', vname, 'fragments'], variant.fragments),
-        inlineLines(file, doc, lc, ['variants', vname, 'config'], variant.config),
-      ]);
-      for (const tc of tcs) {
-        const def = {
-          arch: m.arch,
-          crossCompile: m.cross_compile,
-          // A config file counts by its content (an absolute path too), a Kconfig target by its name.
-          base: isFile ? readFileSync(base, 'utf8') : base,
-          fragment: fragment.map((l) => [l.symbol, l.value]),
-          targets: cfg.targets ?? m.targets,
-          artifacts: cfg.artifacts ?? m.artifacts,
-          // Only a toolchain that builds differently from the default changes the hash (today's cells keep theirs).
-          ...(isDefaultBuild(tc) ? {} : { toolchain: toolchainBuildDef(tc) }),
-        };
-        cells.push({
-          name: multi ? `${base0}@${tc.name}` : base0,
-          config: cname,
-          variant: vname,
-          arch: m.arch,
-          crossCompile: m.cross_compile,
-          base,
-          fragment,
-          targets: def.targets,
-          artifacts: def.artifacts,
-          timeout: m.timeout,
-          runtime: m.runtime,
-          image: m.image ?? null,
-          ociRuntime: m.oci_runtime ?? null,
-          runtimeFlags: m.runtime_flags,
-          toolchain: tc,
-          hash: hashOf(def),
-        });
-      }
-    }
+/** Fragment references resolved: a name from `fragments:`, or a path (with `/` or ending `.config`) to a fragment file. */
+function resolveNamed(x: Expansion, path: (string | number)[], names: string[]): FragmentLine[][] {
+  return names.map((n, i) => {
+    const lines = x.named.get(n);
+    if (lines) return lines;
+    if (/\.config$|\//.test(n)) return fileLines(x.file, x.doc, x.lc, [...path, i], n);
+    throw errorAt(x, [...path, i], `unknown fragment '${n}' (known: ${[...x.named.keys()].join(', ') || 'none'})`);
+  });
+}
+
+/** The toolchains a config builds with (the matrix's unless it names some); an unknown or repeated name refused. */
+function configToolchains(x: Expansion, cname: string, cfg: ConfigDef, toolchains: Map<string, Toolchain>): Toolchain[] {
+  const tcNames = cfg.toolchains ?? [...toolchains.keys()];
+  return tcNames.map((t, i) => {
+    const tc = toolchains.get(t);
+    const at = ['configs', cname, 'toolchains', i];
+    if (!tc) throw errorAt(x, at, `config '${cname}' names unknown toolchain '${t}' (known: ${[...toolchains.keys()].join(', ')})`);
+    if (tcNames.indexOf(t) !== i) throw errorAt(x, at, `config '${cname}' names toolchain '${t}' twice`);
+    return tc;
+  });
+}
+
+/** A config's base: a Kconfig target as is, or a config file resolved against the matrix's folder (which must exist). */
+function configBase(x: Expansion, cname: string, cfg: ConfigDef): { isFile: boolean; base: string } {
+  const isFile = /[/]/.test(cfg.base) || /\.config$/.test(cfg.base);
+  const base = isFile ? resolve(dirname(x.file), cfg.base) : cfg.base;
+  if (isFile && !existsSync(base)) throw errorAt(x, ['configs', cname, 'base'], `base config file not found: ${cfg.base}`);
+  return { isFile, base };
+}
+
+/** One config's cells: each wanted variant not excluded, with each of its toolchains; a cell name taken twice refused. */
+function configCells(x: Expansion, cname: string, cfg: ConfigDef, shared: CellsShared): Cell[] {
+  const { file, m, doc, lc } = x;
+  const tcs = configToolchains(x, cname, cfg, shared.toolchains);
+  const wanted = cfg.variants ?? Object.keys(m.variants);
+  const listPath = cfg.variants ? ['configs', cname, 'variants'] : ['configs', cname];
+  for (const [i, v] of cfg.exclude.entries()) {
+    if (!(v in m.variants)) throw errorAt(x, ['configs', cname, 'exclude', i], `exclude names unknown variant '${v}' (known: ${Object.keys(m.variants).join(', ')})`);
   }
-  if (cells.length === 0) {
-    const pos = locate(doc, lc, ['configs']);
-    throw new InputError(file, pos.line, pos.column, Object.keys(m.configs).length ? 'configs: the matrix expands to no cells' : 'configs: defines no config (the matrix expands to no cells)');
+  const { isFile, base } = configBase(x, cname, cfg);
+  const configLines = mergeFragments([
+    ...resolveNamed(x, ['configs', cname, 'fragments'], cfg.fragments),
+    inlineLines(file, doc, lc, ['configs', cname, 'config'], cfg.config),
+    shared.extra,
+  ]);
+  const cells: Cell[] = [];
+  for (const [i, vname] of wanted.entries()) {
+    const variant = m.variants[vname];
+    const at = cfg.variants ? [...listPath, i] : listPath;
+    if (!variant) throw errorAt(x, at, `config '${cname}' names unknown variant '${vname}' (known: ${Object.keys(m.variants).join(', ')})`);
+    if (cfg.exclude.includes(vname)) continue;
+    const base0 = `${cname}/${vname}`;
+    if (shared.seen.has(base0)) throw errorAt(x, at, `duplicate cell '${base0}'`);
+    shared.seen.add(base0);
+    const fragment = mergeFragments([
+      configLines,
+      ...resolveNamed(x, ['variants', vname, 'fragments'], variant.fragments),
+      inlineLines(file, doc, lc, ['variants', vname, 'config'], variant.config),
+    ]);
+    for (const tc of tcs) {
+      const name = shared.multi ? `${base0}@${tc.name}` : base0;
+      cells.push(cellOf(m, cfg, { name, config: cname, variant: vname, isFile, base, fragment, tc }));
+    }
   }
   return cells;
+}
+
+/** One cell of a config's variant built with toolchain `tc`, its hash over everything that defines the build. */
+function cellOf(
+  m: MatrixFile,
+  cfg: ConfigDef,
+  c: { name: string; config: string; variant: string; isFile: boolean; base: string; fragment: FragmentLine[]; tc: Toolchain },
+): Cell {
+  const { tc, base, fragment } = c;
+  const def = {
+    arch: m.arch,
+    crossCompile: m.cross_compile,
+    // A config file counts by its content (an absolute path too), a Kconfig target by its name.
+    base: c.isFile ? readFileSync(base, 'utf8') : base,
+    fragment: fragment.map((l) => [l.symbol, l.value]),
+    targets: cfg.targets ?? m.targets,
+    artifacts: cfg.artifacts ?? m.artifacts,
+    // Only a toolchain that builds differently from the default changes the hash (today's cells keep theirs).
+    ...(isDefaultBuild(tc) ? {} : { toolchain: toolchainBuildDef(tc) }),
+  };
+  return {
+    name: c.name,
+    config: c.config,
+    variant: c.variant,
+    arch: m.arch,
+    crossCompile: m.cross_compile,
+    base,
+    fragment,
+    targets: def.targets,
+    artifacts: def.artifacts,
+    timeout: m.timeout,
+    runtime: m.runtime,
+    image: m.image ?? null,
+    ociRuntime: m.oci_runtime ?? null,
+    runtimeFlags: m.runtime_flags,
+    toolchain: tc,
+    hash: hashOf(def),
+  };
 }
 
 /** The matrix's toolchains by name (DEFAULT_TOOLCHAIN alone without a `toolchains:` section); make variable names checked. */

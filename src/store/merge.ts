@@ -281,7 +281,7 @@ interface Written {
 export function mergeStores(
   target: Store,
   sourcePaths: readonly string[],
-  o: { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date },
+  o: MergeOptions,
 ): MergeReport {
   return mergeChecked(target, checkSources(sourcePaths, { matrix: o.matrix, targetId: storeId(target) }), o);
 }
@@ -290,7 +290,7 @@ export function mergeStores(
 export function mergeChecked(
   target: Store,
   sources: CheckedSource[],
-  o: { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date },
+  o: MergeOptions,
 ): MergeReport {
   const targetId = storeId(target);
   const written: Written = { files: [], dirs: [] };
@@ -301,7 +301,7 @@ export function mergeChecked(
     const report: MergeReport = { sources: [], conflicts: [], missing: [], absentShards: [], noop: true };
     const commitsSeen = new Set<string>();
     target.transaction(() => {
-      for (const s of sources) report.sources.push(mergeOne(target, s, targetId, o, report, commitsSeen, written));
+      for (const s of sources) report.sources.push(mergeOne({ target, targetId, o, report, commitsSeen, written }, s));
     })();
     // Missing cells: per commit any source built, the matrix cells without a build in the merged store.
     const built = target.prepare(`SELECT DISTINCT c.name || ' ' || c.config_hash AS k FROM builds b JOIN cells c ON c.id = b.cell_id WHERE b.commit_sha = ?`);
@@ -331,21 +331,49 @@ export function absentShards(labels: readonly string[]): string[] {
   return Array.from({ length: n }, (_, i) => i + 1).filter((i) => !have.has(i)).map((i) => `${i}/${n}`);
 }
 
+/** The merge options every source shares. */
+type MergeOptions = { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date };
+
+/** What merging one source needs: the target and its identity, the options, and what every source adds to. */
+interface MergeContext {
+  target: Store;
+  targetId: string;
+  o: MergeOptions;
+  report: MergeReport;
+  commitsSeen: Set<string>;
+  written: Written;
+}
+
+/** A conflict found in one source, before it is reported and recorded. */
+interface Pending {
+  origin: string;
+  kept: number;
+  sha: string;
+  cell: string;
+  detail: string;
+}
+
 /** Merge one source inside the caller's transaction. */
-function mergeOne(
-  target: Store,
-  source: CheckedSource,
-  targetId: string,
-  o: { targetDir: string; matrix: ExpectedMatrix; toolVersion: string; now?: Date },
-  report: MergeReport,
-  commitsSeen: Set<string>,
-  written: Written,
-): SourceSummary {
-  const { path, db: src, id: sid } = source;
-  const runs = src.prepare(`SELECT * FROM runs ORDER BY id`).all() as SrcRun[];
-  const summary: SourceSummary = {
-    source: path,
-    storeId: sid,
+function mergeOne(ctx: MergeContext, source: CheckedSource): SourceSummary {
+  const runs = source.db.prepare(`SELECT * FROM runs ORDER BY id`).all() as SrcRun[];
+  const summary = summarizeSource(source, runs);
+  const { runMap, added: runsAdded } = mergeRuns(ctx, source, runs);
+  const commitsAdded = mergeCommits(ctx.target, source.db);
+  const pending = mergeBuilds(ctx, source, summary, runMap);
+  recordMerge(ctx, source, summary, pending, runsAdded || commitsAdded || summary.buildsAdded > 0);
+  return summary;
+}
+
+/** An origin whose store is the target itself names a local row. */
+function isLocal(targetId: string, origin: string): boolean {
+  return origin.startsWith(`${targetId}:`);
+}
+
+/** The source's summary before its builds are merged (counts at zero) (pure). */
+function summarizeSource(source: CheckedSource, runs: readonly SrcRun[]): SourceSummary {
+  return {
+    source: source.path,
+    storeId: source.id,
     shards: [...new Set(runs.map((r) => r.shard).filter((x): x is string => x !== null))],
     hosts: [...new Set(runs.map((r) => r.host).filter((x): x is string => x !== null))],
     toolVersions: [...new Set(runs.map((r) => r.tool_version))],
@@ -356,41 +384,109 @@ function mergeOne(
     logsMissing: 0,
     unfinishedRuns: runs.filter((r) => r.finished_at === null).map((r) => ({ id: r.id, shard: r.shard, startedAt: r.started_at })),
   };
-  /** An origin whose store is the target itself names a local row. */
-  const local = (origin: string) => origin.startsWith(`${targetId}:`);
+}
+
+/** Map each source run to its target run, inserting the runs the target lacks (`added` when any was). */
+function mergeRuns(ctx: MergeContext, source: CheckedSource, runs: readonly SrcRun[]): { runMap: Map<number, number>; added: boolean } {
+  const { target, targetId } = ctx;
   const runByOrigin = target.prepare(`SELECT id FROM runs WHERE origin = ?`);
   const insRun = target.prepare(
     `INSERT INTO runs (started_at, finished_at, tool_version, command, matrix_name, matrix_hash, tree, shard, host, cells, origin)
      VALUES (@started_at, @finished_at, @tool_version, @command, @matrix_name, @matrix_hash, @tree, @shard, @host, @cells, @origin)`,
   );
   const runMap = new Map<number, number>();
+  let added = false;
   const runId = (r: SrcRun): number => {
-    const origin = r.origin ?? `${sid}:${r.id}`;
-    if (local(origin)) return Number(origin.slice(targetId.length + 1));
+    const origin = r.origin ?? `${source.id}:${r.id}`;
+    if (isLocal(targetId, origin)) return Number(origin.slice(targetId.length + 1));
     const got = runByOrigin.get(origin) as { id: number } | undefined;
     if (got) return got.id;
-    changed = true;
+    added = true;
     return Number(insRun.run({ ...r, origin }).lastInsertRowid);
   };
-  let changed = false;
   for (const r of runs) runMap.set(r.id, runId(r));
+  return { runMap, added };
+}
 
+/** Copy the source's commits the target lacks; true when any was added. */
+function mergeCommits(target: Store, src: Database.Database): boolean {
   const insCommit = target.prepare(
     `INSERT OR IGNORE INTO commits (sha, tree_sha, subject, author, author_date) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM commits WHERE sha = ?)`,
   );
+  let added = false;
   for (const c of src.prepare(`SELECT sha, tree_sha, subject, author, author_date FROM commits`).all() as Record<string, string>[]) {
-    if (insCommit.run(c['sha'], c['tree_sha'], c['subject'], c['author'], c['author_date'], c['sha']).changes) changed = true;
+    if (insCommit.run(c['sha'], c['tree_sha'], c['subject'], c['author'], c['author_date'], c['sha']).changes) added = true;
   }
+  return added;
+}
+
+/** The diagnostic fingerprints of one build. */
+function fingerprints(db: Database.Database | Store, id: number): string[] {
+  return (db.prepare(`SELECT fingerprint FROM diagnostics WHERE build_id = ?`).all(id) as { fingerprint: string }[]).map((x) => x.fingerprint);
+}
+
+/**
+ * Add the source's builds the target does not know (by origin), with their logs and diagnostics; a build whose
+ * key the target holds with another result is added only when it wins. Returns the conflicts found.
+ */
+function mergeBuilds(ctx: MergeContext, source: CheckedSource, summary: SourceSummary, runMap: Map<number, number>): Pending[] {
+  const { target, targetId } = ctx;
   const insCell = target.prepare(`INSERT OR IGNORE INTO cells (name, config_hash, definition) VALUES (?, ?, ?)`);
   const cellRow = target.prepare(`SELECT id FROM cells WHERE name = ? AND config_hash = ?`);
   const buildByOrigin = target.prepare(`SELECT id FROM builds WHERE origin = ?`);
+  const findClash = clashFinder(target, source.db);
+  const insertBuild = buildInserter(target, source.db);
+  const pending: Pending[] = [];
+  const builds = source.db
+    .prepare(
+      `SELECT b.*, c.name AS cell_name, c.config_hash, c.definition FROM builds b JOIN cells c ON c.id = b.cell_id ORDER BY b.id`,
+    )
+    .all() as SrcBuild[];
+  const logsDir = join(ctx.o.targetDir, 'logs', `from-${source.id.slice(0, 12)}`);
+  for (const b of builds) {
+    ctx.commitsSeen.add(b.commit_sha);
+    const origin = b.origin ?? `${source.id}:${b.id}`;
+    if (isLocal(targetId, origin) || buildByOrigin.get(origin)) {
+      summary.buildsKnown++;
+      continue;
+    }
+    const { incoming, clash, stored } = findClash(b);
+    if (clash && !incomingWins({ status: clash.status, startedAt: clash.started_at }, { status: b.status, startedAt: b.started_at })) {
+      pending.push({ origin, kept: clash.id, sha: b.commit_sha, cell: b.cell_name, detail: `kept ${stored}; incoming ${incoming}, started ${b.started_at}` });
+      continue;
+    }
+    insCell.run(b.cell_name, b.config_hash, b.definition);
+    const cellId = (cellRow.get(b.cell_name, b.config_hash) as { id: number }).id;
+    const logPath = copyLog(ctx, source, b, logsDir, summary);
+    const id = insertBuild(b, { run_id: runMap.get(b.run_id)!, cell_id: cellId, log_path: logPath, origin });
+    summary.buildsAdded++;
+    if (clash) {
+      const why = b.status !== 'ERROR' && clash.status === 'ERROR' ? 'a real result outranks an infrastructure ERROR' : 'the newer result';
+      pending.push({ origin, kept: id, sha: b.commit_sha, cell: b.cell_name, detail: `kept incoming build ${id} (${incoming}, started ${b.started_at}) over ${stored}: ${why}` });
+    }
+  }
+  return pending;
+}
+
+/** A finder of the target's build with the incoming build's key (commit, cell, stage, runtime, image, toolchain) but another result. */
+function clashFinder(target: Store, src: Database.Database) {
   const sameKey = target.prepare(
     `SELECT b.id, b.status, b.started_at FROM builds b JOIN cells c ON c.id = b.cell_id
      WHERE b.commit_sha = ? AND c.name = ? AND c.config_hash = ? AND b.stage = ? AND b.runtime = ? AND b.image IS ? AND b.toolchain = ?
      ORDER BY b.id DESC LIMIT 1`,
   );
-  const fps = (db: Database.Database | Store, id: number) =>
-    (db.prepare(`SELECT fingerprint FROM diagnostics WHERE build_id = ?`).all(id) as { fingerprint: string }[]).map((x) => x.fingerprint);
+  return (b: SrcBuild) => {
+    const incoming = resultKey(b.status, fingerprints(src, b.id));
+    const clash = (sameKey.all(b.commit_sha, b.cell_name, b.config_hash, b.stage, b.runtime, b.image, b.toolchain) as { id: number; status: string; started_at: string }[]).find(
+      (k) => resultKey(k.status, fingerprints(target, k.id)) !== incoming,
+    );
+    const stored = clash && `build ${clash.id} (${resultKey(clash.status, fingerprints(target, clash.id))}, started ${clash.started_at})`;
+    return { incoming, clash, stored };
+  };
+}
+
+/** An inserter of one source build and its diagnostics into the target, returning the new build id. */
+function buildInserter(target: Store, src: Database.Database) {
   const srcDiags = src.prepare(DIAGNOSTIC_SELECT);
   const insBuild = target.prepare(
     `INSERT INTO builds (run_id, commit_sha, cell_id, status, stage, exit_code, timed_out, seconds, started_at, log_path, runtime, image, toolchain, origin,
@@ -404,84 +500,64 @@ function mergeOne(
     `INSERT INTO diagnostics (build_id, kind, severity, file, line, "column", symbol, module, message, fingerprint)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const pending: { origin: string; kept: number; sha: string; cell: string; detail: string }[] = [];
-  const builds = src
-    .prepare(
-      `SELECT b.*, c.name AS cell_name, c.config_hash, c.definition FROM builds b JOIN cells c ON c.id = b.cell_id ORDER BY b.id`,
-    )
-    .all() as SrcBuild[];
-  const logsDir = join(o.targetDir, 'logs', `from-${sid.slice(0, 12)}`);
-  for (const b of builds) {
-    commitsSeen.add(b.commit_sha);
-    const origin = b.origin ?? `${sid}:${b.id}`;
-    if (local(origin) || buildByOrigin.get(origin)) {
-      summary.buildsKnown++;
-      continue;
-    }
-    const incoming = resultKey(b.status, fps(src, b.id));
-    const clash = (sameKey.all(b.commit_sha, b.cell_name, b.config_hash, b.stage, b.runtime, b.image, b.toolchain) as { id: number; status: string; started_at: string }[]).find(
-      (k) => resultKey(k.status, fps(target, k.id)) !== incoming,
-    );
-    const stored = clash && `build ${clash.id} (${resultKey(clash.status, fps(target, clash.id))}, started ${clash.started_at})`;
-    if (clash && !incomingWins({ status: clash.status, startedAt: clash.started_at }, { status: b.status, startedAt: b.started_at })) {
-      pending.push({ origin, kept: clash.id, sha: b.commit_sha, cell: b.cell_name, detail: `kept ${stored}; incoming ${incoming}, started ${b.started_at}` });
-      continue;
-    }
-    insCell.run(b.cell_name, b.config_hash, b.definition);
-    const cellId = (cellRow.get(b.cell_name, b.config_hash) as { id: number }).id;
-    let logPath: string | null = null;
-    if (b.log_path) {
-      const found = source.logs.get(b.id);
-      if (found) {
-        logPath = join(logsDir, relative('logs', logTail(b.log_path)!));
-        if (!logPath.startsWith(logsDir + sep)) throw new Error(`${path}: build ${b.id}: log would be written outside ${logsDir}`);
-        if (!existsSync(logPath)) {
-          written.dirs.push(...makeParents('--into', logPath));
-          copyFileSync(found, logPath, constants.COPYFILE_EXCL);
-          written.files.push(logPath);
-          summary.logsCopied++;
-        }
-      } else summary.logsMissing++;
-    }
-    const id = Number(
-      insBuild.run({ ...unmeasured, ...b, run_id: runMap.get(b.run_id)!, cell_id: cellId, log_path: logPath, origin }).lastInsertRowid,
-    );
+  return (b: SrcBuild, row: { run_id: number; cell_id: number; log_path: string | null; origin: string }): number => {
+    const id = Number(insBuild.run({ ...unmeasured, ...b, ...row }).lastInsertRowid);
     for (const d of srcDiags.all(b.id) as Diagnostic[]) {
       insDiag.run(id, d.kind, d.severity, d.file, d.line, d.column, d.symbol, d.module, d.message, d.fingerprint);
     }
-    summary.buildsAdded++;
-    changed = true;
-    if (clash) {
-      const why = b.status !== 'ERROR' && clash.status === 'ERROR' ? 'a real result outranks an infrastructure ERROR' : 'the newer result';
-      pending.push({ origin, kept: id, sha: b.commit_sha, cell: b.cell_name, detail: `kept incoming build ${id} (${incoming}, started ${b.started_at}) over ${stored}: ${why}` });
-    }
+    return id;
+  };
+}
+
+/**
+ * Copy a build's log into `logsDir` (unless already there), noting it in `written`; the log's path in the target,
+ * or null when the build has none or the source lacks it (counted as missing).
+ */
+function copyLog(ctx: MergeContext, source: CheckedSource, b: SrcBuild, logsDir: string, summary: SourceSummary): string | null {
+  if (!b.log_path) return null;
+  const found = source.logs.get(b.id);
+  if (!found) {
+    summary.logsMissing++;
+    return null;
   }
-  for (const p of pending) report.conflicts.push({ source: path, origin: p.origin, keptBuildId: p.kept, commitSha: p.sha, cell: p.cell, detail: p.detail });
+  const logPath = join(logsDir, relative('logs', logTail(b.log_path)!));
+  if (!logPath.startsWith(logsDir + sep)) throw new Error(`${source.path}: build ${b.id}: log would be written outside ${logsDir}`);
+  if (!existsSync(logPath)) {
+    ctx.written.dirs.push(...makeParents('--into', logPath));
+    copyFileSync(found, logPath, constants.COPYFILE_EXCL);
+    ctx.written.files.push(logPath);
+    summary.logsCopied++;
+  }
+  return logPath;
+}
+
+/** Report the source's conflicts; when it changed the target, record the merge and the conflicts not recorded before. */
+function recordMerge(ctx: MergeContext, source: CheckedSource, summary: SourceSummary, pending: readonly Pending[], changed: boolean): void {
+  const { target, o, report } = ctx;
+  for (const p of pending) report.conflicts.push({ source: source.path, origin: p.origin, keptBuildId: p.kept, commitSha: p.sha, cell: p.cell, detail: p.detail });
   // A conflict already recorded by an earlier merge of this store is reported again but not stored again.
   const recorded = target.prepare(`SELECT 1 FROM merge_conflicts WHERE origin = ?`);
   const fresh = pending.filter((p) => !recorded.get(p.origin));
-  if (changed || fresh.length) {
-    report.noop = false;
-    const m = target
-      .prepare(
-        `INSERT INTO merges (merged_at, tool_version, source, source_store, matrix_name, matrix_hash, shards, hosts, builds_added, conflicts)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        (o.now ?? new Date()).toISOString(),
-        o.toolVersion,
-        path,
-        sid,
-        o.matrix.name,
-        o.matrix.hash,
-        JSON.stringify(summary.shards),
-        JSON.stringify(summary.hosts),
-        summary.buildsAdded,
-        fresh.length,
-      );
-    const mid = Number(m.lastInsertRowid);
-    const insConf = target.prepare(`INSERT INTO merge_conflicts (merge_id, origin, kept_build_id, commit_sha, cell, detail) VALUES (?, ?, ?, ?, ?, ?)`);
-    for (const p of fresh) insConf.run(mid, p.origin, p.kept, p.sha, p.cell, p.detail);
-  }
-  return summary;
+  if (!changed && !fresh.length) return;
+  report.noop = false;
+  const m = target
+    .prepare(
+      `INSERT INTO merges (merged_at, tool_version, source, source_store, matrix_name, matrix_hash, shards, hosts, builds_added, conflicts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      (o.now ?? new Date()).toISOString(),
+      o.toolVersion,
+      source.path,
+      source.id,
+      o.matrix.name,
+      o.matrix.hash,
+      JSON.stringify(summary.shards),
+      JSON.stringify(summary.hosts),
+      summary.buildsAdded,
+      fresh.length,
+    );
+  const mid = Number(m.lastInsertRowid);
+  const insConf = target.prepare(`INSERT INTO merge_conflicts (merge_id, origin, kept_build_id, commit_sha, cell, detail) VALUES (?, ?, ?, ?, ?, ?)`);
+  for (const p of fresh) insConf.run(mid, p.origin, p.kept, p.sha, p.cell, p.detail);
 }
