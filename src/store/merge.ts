@@ -442,7 +442,7 @@ function mergeBuilds(ctx: MergeContext, source: CheckedSource, summary: SourceSu
       `SELECT b.*, c.name AS cell_name, c.config_hash, c.definition FROM builds b JOIN cells c ON c.id = b.cell_id ORDER BY b.id`,
     )
     .all() as SrcBuild[];
-  const logsDir = join(ctx.o.targetDir, 'logs', `from-${source.id.slice(0, 12)}`);
+  const logsDir = join(ctx.o.targetDir, 'logs', `from-${source.id}`);
   for (const b of builds) {
     ctx.commitsSeen.add(b.commit_sha);
     const origin = b.origin ?? `${source.id}:${b.id}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MATRIX } from '../../src/cli/options.js';
@@ -48,6 +48,29 @@ describe('a shard store whose identity is a path, or missing', () => {
       expect(existsSync(join(dir, 'out'))).toBe(false);
     });
   }
+});
+
+describe('two shard stores whose ids share their first 12 hex digits', () => {
+  it("keep their logs apart: each build points at its own shard's log", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmatrix-merge-prefix-'));
+    const ids = [`${'1'.repeat(12)}${'a'.repeat(20)}`, `${'1'.repeat(12)}${'b'.repeat(20)}`];
+    const stores = ['s1', 's2'].map((name, i) => {
+      const s = shard(dir, name);
+      writeFileSync(join(dir, name, 'logs', 'run-1', 'x.log'), `the log of ${name}`);
+      const db = new Database(s);
+      db.prepare(`UPDATE store_meta SET value = ? WHERE key = 'store_id'`).run(ids[i]);
+      db.prepare(`UPDATE builds SET status = 'FAIL'`).run(); // two results for one key: the second is a conflict
+      if (i === 1) db.prepare(`UPDATE builds SET status = 'PASS', started_at = '2024-01-02T00:00:00Z'`).run();
+      db.close();
+      return s;
+    });
+    const into = join(dir, 'out', 'kmatrix.db');
+    mergeCommand(stores, { into });
+    const out = new Database(into, { readonly: true });
+    const logs = (out.prepare(`SELECT log_path FROM builds ORDER BY id`).all() as { log_path: string }[]).map((r) => readFileSync(r.log_path, 'utf8'));
+    out.close();
+    expect(logs).toEqual(['the log of s1', 'the log of s2']);
+  });
 });
 
 describe('a bad --into', () => {

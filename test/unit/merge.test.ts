@@ -359,12 +359,12 @@ describe('a refused or failed merge writes nothing', () => {
       return id;
     })();
     const target = join(dir, 'out', 'new', 'kmatrix.db');
-    mkdirSync(join(dir, 'out', 'new', 'logs', `from-${sid2.slice(0, 12)}`), { recursive: true });
-    writeFileSync(join(dir, 'out', 'new', 'logs', `from-${sid2.slice(0, 12)}`, 'run-1'), 'in the way');
+    mkdirSync(join(dir, 'out', 'new', 'logs', `from-${sid2}`), { recursive: true });
+    writeFileSync(join(dir, 'out', 'new', 'logs', `from-${sid2}`, 'run-1'), 'in the way');
     rmSync(join(dir, 'out', 'new', 'kmatrix.db'), { force: true });
     expect(() => mergeCommand([s1, s2], { into: target })).toThrow(/run-1/);
-    expect(filesUnder(join(dir, 'out'))).toEqual([`new/logs/from-${sid2.slice(0, 12)}/run-1`]);
-    expect(readdirSync(join(dir, 'out', 'new', 'logs'))).toEqual([`from-${sid2.slice(0, 12)}`]);
+    expect(filesUnder(join(dir, 'out'))).toEqual([`new/logs/from-${sid2}/run-1`]);
+    expect(readdirSync(join(dir, 'out', 'new', 'logs'))).toEqual([`from-${sid2}`]);
   });
 });
 
