@@ -1,3 +1,8 @@
+/**
+ * One build of one cell at one commit in its persistent O= dir: the Kconfig stage (skipped when its stamp says
+ * nothing changed), the make stage through the runtime, ccache's counts, the compressed log. Hands back a RawBuild
+ * (exit code, log, Kconfig findings, missing artifacts); classify/ turns it into a verdict.
+ */
 import {
   appendFileSync,
   createReadStream,

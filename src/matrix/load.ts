@@ -1,3 +1,8 @@
+/**
+ * The matrix file: YAML parsed with positions, validated with zod, expanded into cells (`<config>/<variant>`,
+ * `@<toolchain>` with several toolchains), each with its Kconfig fragment, targets, artifacts and hash. Every error
+ * names file:line:column (InputError, exit 2).
+ */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';

@@ -1,3 +1,7 @@
+/**
+ * The SQLite result store: opening (WAL, migrations), runs, commits, cells, builds and their diagnostics, the one
+ * build column list and diagnostics SELECT every reader shares, and the result cache's lookup by BuildKey.
+ */
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
