@@ -65,6 +65,8 @@ function plainValues(f: CiFlags): void {
   const values: [string, string | undefined][] = [
     ['--matrix', f.matrix],
     ['--kmatrix', f.kmatrix],
+    ['--kmatrix-integrity', f.kmatrixIntegrity],
+    ['--kmatrix-image', f.kmatrixImage],
     ['--image', f.image],
     ['--repo', f.repo],
     ['--ref', f.ref],

@@ -19,6 +19,14 @@ describe('a C1 line break (NEL, U+0085) in a kmatrix ci value', () => {
   });
 });
 
+describe('a NEL in the pinned image (JavaScript\'s \\s does not match U+0085, so the digest check lets it through)', () => {
+  it.each(['github', 'gitlab', 'kubernetes'] as const)('is refused with exit 2 naming --kmatrix-image (%s)', (engine) => {
+    const more = engine === 'kubernetes' ? { repo: 'https://example.invalid/linux.git' } : {};
+    const evil = `registry.example.invalid/k\u0085evil: 1@sha256:${'c'.repeat(64)}`;
+    expect(() => ciCommand(engine, flags({ ...more, kmatrixImage: evil }))).toThrow(/--kmatrix-image: contains a control character \(U\+0085/);
+  });
+});
+
 describe('an -o the file system refuses although access() allows it (root on sysfs)', () => {
   it.runIf(process.getuid?.() === 0 && existsSync('/sys/kernel'))('is exit 2 naming -o, not a raw errno (exit 3)', () => {
     expect(() => ciCommand('github', flags({ output: '/sys/kernel/kmatrix.yml' }))).toThrow(InputError);
