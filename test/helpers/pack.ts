@@ -27,6 +27,11 @@ export function packCheckout(tmp: string): { tarball: string; files: string[]; i
   return { tarball: join(tmp, info.filename), files: info.files.map((f) => f.path), integrity: info.integrity };
 }
 
+/** The better-sqlite3 version installed under a package dir (whose compiled binding must match it). */
+export function sqliteVersion(packageDir: string): string {
+  return (JSON.parse(readFileSync(join(packageDir, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** Copy the compiled binding into an installed kmatrix (for an install made without install scripts). */
 export function copyBinding(installedPackage: string): void {
   const to = join(installedPackage, BINDING);
@@ -41,7 +46,7 @@ export function copyBinding(installedPackage: string): void {
  * install script unchanged in seconds instead of compiling SQLite for minutes.
  */
 export function npmCacheWithPrebuild(dir: string): string {
-  const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
+  const version = sqliteVersion(ROOT);
   const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
   const url = `https://github.com/WiseLibs/better-sqlite3/releases/download/v${version}/${name}`;
   const cached = join(dir, '_prebuilds', `${createHash('sha512').update(url).digest('hex').slice(0, 6)}-${name.replace(/[^a-zA-Z0-9.]+/g, '-')}`);

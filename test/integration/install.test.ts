@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeTree } from '../helpers/fake-tree.js';
-import { copyBinding, packCheckout } from '../helpers/pack.js';
+import { copyBinding, packCheckout, sqliteVersion } from '../helpers/pack.js';
 import { ROOT, tempDir } from '../helpers/replay.js';
 
 /**
@@ -40,8 +40,7 @@ describe('npm pack → install → run from an empty directory', () => {
     files = p.files;
     execFileSync('npm', ['install', '-g', '--prefer-offline', '--loglevel=error', tarball], { cwd: empty, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const installed = join(prefix, 'lib/node_modules/kmatrix');
-    const versionOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string }).version;
-    if (versionOf(installed) === versionOf(ROOT)) copyBinding(installed);
+    if (sqliteVersion(installed) === sqliteVersion(ROOT)) copyBinding(installed);
     else execFileSync('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts', '--loglevel=error'], { cwd: installed, env, stdio: ['ignore', 'pipe', 'pipe'] });
   }, 900_000);
 
